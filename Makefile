@@ -1,0 +1,123 @@
+# greffier - passive SIP call recorder.  One GNU Makefile, pkg-config for every library.
+#
+#   make            build/greffier (release flags)
+#   make check      install missing packages, build with ASan+UBSan, run every test
+#   make demo       install missing packages, build, import generated calls, serve the UI
+#   make bench      benchmarks (tests/bench), not tests
+#   make fuzz       run the libFuzzer targets for longer (clang)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+BUILD ?= build
+SAN ?= 0
+
+PKGS := libpcap sofia-sip-ua sqlite3 openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ifeq ($(SAN),1)
+OPTFLAGS ?= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SANLDFLAGS := -fsanitize=address,undefined
+else
+OPTFLAGS ?= -O2 -g
+SANLDFLAGS :=
+endif
+
+CFLAGS ?=
+override CFLAGS += -std=c11 -D_GNU_SOURCE $(OPTFLAGS) -Wall -Wextra -Werror -Wshadow \
+	-Wformat=2 -Wstrict-prototypes -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	-Iinclude $(PKG_CFLAGS) -MMD -MP
+override LDFLAGS += $(SANLDFLAGS)
+LDLIBS += $(PKG_LIBS) -lm
+
+MAIN_SRC := src/cli/main.c
+LIB_SRC := $(filter-out $(MAIN_SRC),$(sort $(wildcard src/*/*.c)))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all tests check demo bench fuzz deps install clean lint
+
+all: $(BUILD)/greffier
+
+$(BUILD)/greffier: $(MAIN_OBJ) $(BUILD)/libgreffier.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libgreffier.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgreffier.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libgreffier.a $(LDLIBS)
+
+# Fuzz targets: under gcc a plain main() replays the corpus (tests/fuzz/replay_main.c);
+# `make fuzz` links the same targets with libFuzzer under clang.
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libgreffier.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libgreffier.a $(LDLIBS)
+
+$(BUILD)/bench/%: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+tests: $(BUILD)/greffier $(UNIT_BIN) $(FUZZ_BIN) $(BENCH_BIN)
+
+# Debian packages needed to build and to test; installed when missing (as root),
+# otherwise the exact command is printed and make stops.
+BUILD_DEBS := build-essential pkg-config libpcap-dev libsofia-sip-ua-dev libsqlite3-dev \
+	libssl-dev clang
+TEST_DEBS := sip-tester tshark tcpdump iproute2 python3
+deps:
+	@missing=""; for p in $(BUILD_DEBS) $(TEST_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "missing Debian packages; run as root:"; \
+	    echo "  apt-get install -y --no-install-recommends$$missing"; exit 1; \
+	  fi; \
+	fi
+
+check: deps
+	$(MAKE) BUILD=build/asan SAN=1 tests
+	tests/run-all.sh build/asan
+
+fuzz: deps
+	tests/fuzz/run-libfuzzer.sh $(or $(SECONDS_PER_TARGET),60)
+
+bench: deps
+	$(MAKE) all $(BENCH_BIN)
+	tests/bench/run.sh $(BUILD)
+
+demo: deps all $(BENCH_BIN)
+	tests/bench/demo.sh $(BUILD)
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --std=c11 -Iinclude src
+	tests/check-banned.sh
+
+install: all
+	install -D -m 0755 $(BUILD)/greffier $(DESTDIR)$(BINDIR)/greffier
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
