@@ -1,0 +1,74 @@
+/*
+ * config.h - greffier.conf: INI sections and keys, each with a parser and a default.
+ *
+ * The keyword table in src/config/config.c is the single list of settings; `config
+ * check` and the daemon both go through config_load(), which reports every error as
+ * FILE:LINE: message and refuses unknown sections and keys.
+ */
+#ifndef GREFFIER_CONFIG_H
+#define GREFFIER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "greffier/number.h"
+#include "greffier/packet.h"
+
+#define CONFIG_MAX_LIST 64
+
+struct cidr {
+    struct ip_addr addr;
+    uint8_t prefix_len;
+};
+
+struct config {
+    char path[4096]; /* file it was read from, empty for built-in defaults */
+
+    /* [storage] */
+    char data_dir[4096]; /* default /var/lib/greffier */
+
+    /* [capture] */
+    char interfaces[CONFIG_MAX_LIST][64];
+    size_t ninterfaces;
+    char bpf_filter[1024]; /* empty: greffier builds one from sip_ports */
+    unsigned snaplen;      /* default 65535 */
+    unsigned buffer_mb;    /* TPACKET_V3 ring size, default 64 */
+    bool promiscuous;      /* default yes */
+
+    /* [sip] */
+    uint16_t sip_ports[CONFIG_MAX_LIST]; /* default 5060 */
+    size_t nsip_ports;
+    uint16_t sip_tls_ports[CONFIG_MAX_LIST]; /* default 5061: counted as unreadable */
+    size_t nsip_tls_ports;
+    bool sip_detect_any_port; /* default yes: recognise SIP by its start line anywhere */
+    unsigned call_timeout_s;  /* silence that ends a call without BYE, default 300 */
+    unsigned ringing_timeout_s; /* unanswered INVITE with no final response, default 180 */
+    unsigned max_calls;       /* calls tracked at once, default 100000 */
+    unsigned max_messages_per_call; /* default 1000 */
+    unsigned max_message_bytes;     /* default 65535 */
+
+    /* [numbers] */
+    struct number_plan plan;
+    char internal_patterns[CONFIG_MAX_LIST][40];
+    size_t ninternal_patterns;
+    struct cidr trunks[CONFIG_MAX_LIST]; /* trunk / SBC / provider addresses */
+    size_t ntrunks;
+
+    /* [log] */
+    int log_level; /* syslog priority, default LOG_INFO */
+};
+
+void config_defaults(struct config *cfg);
+
+/* Reads path over the defaults.  Every error is printed to errout as "path:line: msg";
+ * returns the number of errors (0 when the file is valid). */
+int config_load(struct config *cfg, const char *path, FILE *errout);
+
+/* True when addr is inside one of the trunk networks. */
+bool config_is_trunk(const struct config *cfg, const struct ip_addr *addr);
+bool cidr_parse(const char *text, struct cidr *out);
+bool cidr_contains(const struct cidr *c, const struct ip_addr *addr);
+
+#endif
