@@ -44,6 +44,9 @@ struct tcp_reassembler *tcp_reassembler_new(const struct tcp_limits *limits,
                                             tcp_app_free_fn app_free, void *user);
 void tcp_reassembler_free(struct tcp_reassembler *r);
 void tcp_reassembler_segment(struct tcp_reassembler *r, const struct l4_packet *seg);
+/* True when the segment belongs to a flow being reassembled (either direction
+ * not needed: each direction is its own flow). */
+bool tcp_reassembler_has_flow(const struct tcp_reassembler *r, const struct l4_packet *seg);
 /* Drops flows idle longer than the timeout (packet time). */
 void tcp_reassembler_expire(struct tcp_reassembler *r, pkt_time_t now);
 

@@ -1,0 +1,37 @@
+/*
+ * pipeline.h - packets in, calls out: the one path shared by `import` and the daemon.
+ *
+ *   frame -> net (L2..L4) -> classify -> SIP framing -> sofia-sip -> dialogs -> index
+ *                                   \-> media (RTP; later stage)
+ * Time is packet time.  Everything dropped on the way is counted in `counters`.
+ */
+#ifndef GREFFIER_PIPELINE_H
+#define GREFFIER_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "greffier/config.h"
+#include "greffier/counters.h"
+#include "greffier/index.h"
+#include "greffier/packet.h"
+
+struct pipeline;
+
+struct pipeline *pipeline_new(const struct config *cfg, struct index *ix,
+                              struct counters *counters);
+/* One captured frame of pcap link type linktype. */
+void pipeline_frame(struct pipeline *p, int linktype, pkt_time_t ts, const uint8_t *frame,
+                    size_t caplen, size_t wirelen);
+/* A capture file could not be read to its end. */
+void pipeline_count_read_error(struct pipeline *p);
+/* End of input: finishes open calls (interrupted: the daemon is stopping), commits, frees. */
+void pipeline_finish(struct pipeline *p, bool interrupted);
+
+/* Reads a pcap or pcapng file through the pipeline.  Returns 0 when the file was read
+ * (damaged tails are counted as pcap_read_errors and reported in err), -1 when it
+ * cannot be opened or is not a capture (err says why). */
+int capture_read_file(struct pipeline *p, const char *path, char *err, size_t errsize);
+
+#endif

@@ -1,0 +1,4 @@
+#ifndef GREFFIER_VERSION_H
+#define GREFFIER_VERSION_H
+#define GREFFIER_VERSION "0.1.0"
+#endif

@@ -1,0 +1,306 @@
+/*
+ * pipeline.c - classification and dispatch: which transport payloads are SIP, and
+ * where everything else goes.
+ *
+ * A UDP datagram or SCTP chunk is SIP when it uses a configured SIP port or, with
+ * detection on, starts with a SIP start line.  A TCP segment is reassembled when it
+ * uses a SIP port, belongs to a flow already being reassembled, or opens with a SIP
+ * start line or a WebSocket upgrade.  TCP on a SIP-over-TLS port is never parsed:
+ * its flows are counted and indexed so an admin knows which calls were not readable.
+ * All other UDP goes to the media stage (RTP).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "greffier/dialog.h"
+#include "greffier/log.h"
+#include "greffier/net.h"
+#include "greffier/pipeline.h"
+#include "greffier/sip_msg.h"
+#include "greffier/sip_stream.h"
+#include "greffier/tcp_stream.h"
+#include "tls_flows.h"
+
+#define SECOND ((pkt_time_t)1000000)
+/* Calls written per index transaction during a burst; each commit is one fsync. */
+#define CALLS_PER_COMMIT 500
+
+struct pipeline {
+    const struct config *cfg;
+    struct index *ix;
+    struct counters *counters;
+    struct net_decoder *net;
+    struct tcp_reassembler *tcp;
+    struct dialogs *dialogs;
+    struct tls_flows *tls;
+    uint8_t sip_port[65536 / 8];
+    uint8_t tls_port[65536 / 8];
+    pkt_time_t now;
+    pkt_time_t next_tick;
+    unsigned uncommitted;
+    bool in_transaction;
+
+    /* The packet being classified, for the framing callbacks. */
+    const struct l4_packet *current;
+    enum sip_transport current_transport;
+};
+
+static bool port_in(const uint8_t *set, uint16_t port)
+{
+    return set[port >> 3] & (1u << (port & 7));
+}
+
+static void port_add(uint8_t *set, uint16_t port)
+{
+    set[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+/* ---- index sink ---------------------------------------------------------------- */
+
+static void begin_if_needed(struct pipeline *p)
+{
+    if (!p->in_transaction && index_begin(p->ix) == 0)
+        p->in_transaction = true;
+}
+
+static void commit(struct pipeline *p)
+{
+    if (p->in_transaction) {
+        index_commit(p->ix);
+        p->in_transaction = false;
+    }
+    p->uncommitted = 0;
+}
+
+static void on_call_finished(void *user, struct call *c)
+{
+    struct pipeline *p = user;
+    begin_if_needed(p);
+    int r = index_store_call(p->ix, c);
+    if (r > 0) {
+        COUNT(p->counters, calls);
+    } else if (r == 0) {
+        COUNT(p->counters, calls_already_indexed);
+    } else {
+        COUNT(p->counters, drop_index_error);
+        log_msg(LOG_ERR, "index: call %s not stored", c->call_id);
+    }
+    if (++p->uncommitted >= CALLS_PER_COMMIT)
+        commit(p);
+}
+
+/* ---- SIP ------------------------------------------------------------------------ */
+
+static void on_sip_message(void *user, const uint8_t *bytes, size_t len)
+{
+    struct pipeline *p = user;
+    const struct l4_packet *pkt = p->current;
+    const char *err = NULL;
+    struct sip_msg *m = sip_msg_parse(bytes, len, &err);
+    if (!m) {
+        if (err && strstr(err, "Call-ID"))
+            COUNT(p->counters, drop_sip_no_callid);
+        else
+            COUNT(p->counters, drop_sip_malformed);
+        log_limited(LOG_DEBUG, "sip: message of %zu bytes dropped: %s", len,
+                    err ? err : "unparsable");
+        return;
+    }
+    COUNT(p->counters, sip_messages);
+    if (m->sdp_malformed)
+        COUNT(p->counters, drop_sdp_malformed);
+    struct sip_wire w = {
+        .ts = pkt->ts,
+        .src = pkt->src,
+        .dst = pkt->dst,
+        .sport = pkt->sport,
+        .dport = pkt->dport,
+        .transport = p->current_transport,
+        .raw = bytes,
+        .raw_len = len,
+    };
+    dialogs_on_sip(p->dialogs, m, &w);
+    sip_msg_free(m);
+}
+
+/* TCP: the reassembler offers in-order bytes of a flow; SIP framing takes whole messages. */
+static size_t on_tcp_data(void *user, struct tcp_flow *flow, pkt_time_t ts, const uint8_t *data,
+                          size_t len)
+{
+    struct pipeline *p = user;
+    if (!flow->app) {
+        flow->app = sip_stream_state_new();
+        if (!flow->app)
+            return len; /* out of memory: the bytes are lost, counted as TCP overflow */
+    }
+    struct l4_packet synthetic = {
+        .ts = ts,
+        .src = flow->src,
+        .dst = flow->dst,
+        .sport = flow->sport,
+        .dport = flow->dport,
+        .proto = L4_TCP,
+    };
+    const struct l4_packet *saved = p->current;
+    p->current = &synthetic;
+    p->current_transport = TRANSPORT_TCP;
+    size_t used = sip_stream_consume(flow->app, data, len, p->cfg->max_message_bytes,
+                                     p->counters, on_sip_message, p);
+    if (sip_stream_is_tls(flow->app))
+        tls_flows_note(p->tls, &synthetic, len);
+    p->current = saved;
+    return used;
+}
+
+static bool looks_like_sip_over_tcp_start(struct span payload)
+{
+    if (sip_looks_like_start_line(payload.p, payload.len))
+        return true;
+    /* RFC 7118: SIP over WebSocket starts with an HTTP Upgrade naming the "sip" protocol. */
+    if (payload.len < 16 || !span_starts_with_ci(payload, "GET ", 4))
+        return false;
+    size_t n = payload.len < 2048 ? payload.len : 2048;
+    return memmem(payload.p, n, "websocket", 9) || memmem(payload.p, n, "WebSocket", 9);
+}
+
+/* ---- classification ------------------------------------------------------------ */
+
+static void on_l4(void *user, const struct l4_packet *pkt)
+{
+    struct pipeline *p = user;
+    const struct config *cfg = p->cfg;
+    bool sip_port = port_in(p->sip_port, pkt->sport) || port_in(p->sip_port, pkt->dport);
+
+    switch (pkt->proto) {
+    case L4_UDP:
+        /* RTP's first byte is 0x80..0xbf, never a SIP method's letter: the detection
+         * costs one comparison on the media path. */
+        if (sip_port || (cfg->sip_detect_any_port && pkt->payload.len > 0 &&
+                         pkt->payload.p[0] >= 'A' && pkt->payload.p[0] <= 'Z' &&
+                         sip_looks_like_start_line(pkt->payload.p, pkt->payload.len))) {
+            p->current = pkt;
+            p->current_transport = TRANSPORT_UDP;
+            sip_datagram_frames(pkt->payload.p, pkt->payload.len, cfg->max_message_bytes,
+                                p->counters, on_sip_message, p);
+            p->current = NULL;
+        } else {
+            COUNT(p->counters, udp_not_sip);
+        }
+        break;
+    case L4_TCP:
+        if (port_in(p->tls_port, pkt->sport) || port_in(p->tls_port, pkt->dport)) {
+            tls_flows_note(p->tls, pkt, pkt->payload.len);
+            break;
+        }
+        if (sip_port || tcp_reassembler_has_flow(p->tcp, pkt) ||
+            (cfg->sip_detect_any_port && looks_like_sip_over_tcp_start(pkt->payload))) {
+            COUNT(p->counters, tcp_segments);
+            tcp_reassembler_segment(p->tcp, pkt);
+        }
+        break;
+    case L4_SCTP:
+        if (sip_port || sip_looks_like_start_line(pkt->payload.p, pkt->payload.len)) {
+            COUNT(p->counters, sctp_chunks);
+            p->current = pkt;
+            p->current_transport = TRANSPORT_SCTP;
+            sip_datagram_frames(pkt->payload.p, pkt->payload.len, cfg->max_message_bytes,
+                                p->counters, on_sip_message, p);
+            p->current = NULL;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+struct pipeline *pipeline_new(const struct config *cfg, struct index *ix,
+                              struct counters *counters)
+{
+    struct pipeline *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->cfg = cfg;
+    p->ix = ix;
+    p->counters = counters;
+    for (size_t i = 0; i < cfg->nsip_ports; i++)
+        port_add(p->sip_port, cfg->sip_ports[i]);
+    for (size_t i = 0; i < cfg->nsip_tls_ports; i++)
+        port_add(p->tls_port, cfg->sip_tls_ports[i]);
+
+    struct net_limits nl = {
+        .frag_max_datagrams = 1024,
+        .frag_max_bytes = 65535,
+        .frag_timeout = 30 * SECOND,
+        .vxlan_port = 4789,
+    };
+    struct tcp_limits tl = {
+        .max_flows = 65536,
+        .max_flow_buffer = 4 * (size_t)cfg->max_message_bytes,
+        .idle_timeout = 300 * SECOND,
+    };
+    struct call_sink sink = {.user = p, .call_finished = on_call_finished};
+    p->net = net_decoder_new(&nl, counters, on_l4, p);
+    p->tcp = tcp_reassembler_new(&tl, counters, on_tcp_data, sip_stream_state_free, p);
+    p->dialogs = dialogs_new(cfg, counters, &sink);
+    p->tls = tls_flows_new(4096);
+    if (!p->net || !p->tcp || !p->dialogs || !p->tls) {
+        pipeline_finish(p, false);
+        return NULL;
+    }
+    return p;
+}
+
+static void tick(struct pipeline *p)
+{
+    dialogs_tick(p->dialogs, p->now);
+    net_expire(p->net, p->now);
+    tcp_reassembler_expire(p->tcp, p->now);
+    p->next_tick = p->now + SECOND;
+}
+
+void pipeline_frame(struct pipeline *p, int linktype, pkt_time_t ts, const uint8_t *frame,
+                    size_t caplen, size_t wirelen)
+{
+    (void)wirelen;
+    COUNT(p->counters, packets);
+    COUNT_N(p->counters, bytes, caplen);
+    /* Packet time only moves forward: a frame stamped in the past (clock step on the
+     * capture host, merged files) must not re-open or re-time finished calls. */
+    if (ts > p->now)
+        p->now = ts;
+    net_decode(p->net, linktype, ts, frame, caplen);
+    if (p->now >= p->next_tick)
+        tick(p);
+}
+
+void pipeline_count_read_error(struct pipeline *p)
+{
+    COUNT(p->counters, pcap_read_errors);
+}
+
+static void store_tls_flow(void *user, const struct tls_flow_stats *f)
+{
+    struct pipeline *p = user;
+    COUNT(p->counters, sip_tls_flows);
+    begin_if_needed(p);
+    if (index_store_tls_flow(p->ix, &f->a, f->a_port, &f->b, f->b_port, f->first, f->last,
+                             f->packets, f->bytes) != 0)
+        COUNT(p->counters, drop_index_error);
+}
+
+void pipeline_finish(struct pipeline *p, bool interrupted)
+{
+    if (!p)
+        return;
+    /* The reassembler goes first: its last bytes may still complete SIP messages. */
+    tcp_reassembler_free(p->tcp);
+    dialogs_free(p->dialogs, p->now, interrupted);
+    if (p->tls)
+        tls_flows_drain(p->tls, store_tls_flow, p);
+    tls_flows_free(p->tls);
+    net_decoder_free(p->net);
+    commit(p);
+    free(p);
+}

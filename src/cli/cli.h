@@ -1,0 +1,41 @@
+/*
+ * cli.h - private to the command line: the parsed global options and the
+ * subcommands' entry points.  Exit status: 0 done, 1 failed, 2 usage or config error.
+ */
+#ifndef GREFFIER_CLI_H
+#define GREFFIER_CLI_H
+
+#include <stdbool.h>
+
+#include "greffier/config.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+#define DEFAULT_CONFIG "/etc/greffier/greffier.conf"
+
+struct cli {
+    const char *config_path; /* NULL: the default, read only when it exists */
+    const char *data_dir;    /* -d, overriding the config */
+    struct config cfg;
+};
+
+/* Applies a subcommand's own -c/-d (they are accepted after the subcommand too) and
+ * loads the configuration.  Returns EXIT_OK or EXIT_USAGE (errors already printed). */
+int cli_load_config(struct cli *cli);
+
+/* Paths inside the data directory. */
+void cli_data_path(const struct cli *cli, const char *name, char *out, unsigned long size);
+
+void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses -c/-d after a subcommand; returns the index of the first operand, -1 on error. */
+int cli_parse_common(struct cli *cli, int argc, char **argv, const char *usage);
+/* Opens the data directory's index, printing why not on failure. */
+struct index *cli_open_index(struct cli *cli);
+
+int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_import(struct cli *cli, int argc, char **argv);
+int cmd_calls(struct cli *cli, int argc, char **argv);
+int cmd_config(struct cli *cli, int argc, char **argv);
+
+#endif

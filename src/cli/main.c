@@ -1,0 +1,114 @@
+/*
+ * main.c - `greffier [-c FILE] [-d DIR] COMMAND [ARGS]`: global options, then one
+ * subcommand from the table below.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "greffier/log.h"
+#include "greffier/version.h"
+
+struct command {
+    const char *name;
+    int (*run)(struct cli *cli, int argc, char **argv);
+    const char *usage;
+};
+
+static const struct command commands[] = {
+    {"init", cmd_init, "init -d DIR                 create a data directory and its keys"},
+    {"import", cmd_import, "import FILE...              read pcap/pcapng files into the index"},
+    {"calls", cmd_calls,
+     "calls [--json] [--from ISO8601] [--to ISO8601] [--number DIGITS] [--status S] "
+     "[--limit N]"},
+    {"config", cmd_config, "config check                validate the configuration file"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: greffier [-c FILE] [-d DIR] COMMAND [ARGS]\n"
+                 "  -c FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+                 "  -d DIR    data directory (overrides [storage] data_dir)\n"
+                 "commands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  greffier %s\n", commands[i].usage);
+}
+
+void cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("greffier: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_load_config(struct cli *cli)
+{
+    config_defaults(&cli->cfg);
+    const char *path = cli->config_path;
+    if (!path && access(DEFAULT_CONFIG, F_OK) == 0)
+        path = DEFAULT_CONFIG;
+    if (path && config_load(&cli->cfg, path, stderr) != 0) {
+        cli_usage_error("%s: configuration is invalid", path);
+        return EXIT_USAGE;
+    }
+    if (cli->data_dir) {
+        if (strlen(cli->data_dir) >= sizeof(cli->cfg.data_dir)) {
+            cli_usage_error("-d: path too long");
+            return EXIT_USAGE;
+        }
+        snprintf(cli->cfg.data_dir, sizeof(cli->cfg.data_dir), "%s", cli->data_dir);
+    }
+    log_set_level(cli->cfg.log_level);
+    return EXIT_OK;
+}
+
+void cli_data_path(const struct cli *cli, const char *name, char *out, unsigned long size)
+{
+    snprintf(out, size, "%s/%s", cli->cfg.data_dir, name);
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {0};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"data", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+    /* "+": stop at the subcommand, whose own options follow it. */
+    while ((ch = getopt_long(argc, argv, "+c:d:hV", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': cli.config_path = optarg; break;
+        case 'd': cli.data_dir = optarg; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        case 'V': printf("greffier %s\n", GREFFIER_VERSION); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[optind];
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            int sub_argc = argc - optind;
+            char **sub_argv = argv + optind;
+            optind = 1; /* the subcommand parses its own options from sub_argv[1] */
+            return commands[i].run(&cli, sub_argc, sub_argv);
+        }
+    }
+    if (strcmp(name, "version") == 0) {
+        printf("greffier %s\n", GREFFIER_VERSION);
+        return EXIT_OK;
+    }
+    cli_usage_error("unknown command \"%s\" (try greffier --help)", name);
+    return EXIT_USAGE;
+}
