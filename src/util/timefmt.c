@@ -73,8 +73,8 @@ static char *format(pkt_time_t t, bool with_ms, char *buf, size_t size)
         n = snprintf(buf, size, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)year, month,
                      day, h, m, s, (unsigned)(us / 1000));
     else
-        n = snprintf(buf, size, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)year, month, day,
-                     h, m, s);
+        n = snprintf(buf, size, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)year, month, day, h,
+                     m, s);
     if ((n < 0 || (size_t)n >= size) && size > 0)
         buf[0] = '\0';
     return buf;
@@ -164,8 +164,8 @@ bool time_parse_iso(const char *text, pkt_time_t *out)
     if (*p != '\0')
         return false;
 
-    int64_t secs = days_from_civil(year, month, day) * SECONDS_PER_DAY + hour * 3600 +
-                   minute * 60 + second - offset_s;
+    int64_t secs = days_from_civil(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60 +
+                   second - offset_s;
     *out = secs * US_PER_SECOND + frac_us;
     return true;
 }
