@@ -1,0 +1,332 @@
+/*
+ * list_calls.c - `greffier calls`: searching the index, as a table or as JSON.
+ *
+ * The query is assembled from fixed fragments, one per filter present, and every value
+ * is a bound parameter: nothing a user types ever becomes SQL.  A number matches a call
+ * when its normalised form equals the caller's, callee's or redirecting party's
+ * normalised number, or when the digits appear as they are inside one of the three
+ * numbers as dialled (instr(), which has no wildcard to escape, unlike LIKE).
+ *
+ * The JSON is the `calls --json` contract (docs/API): field names and types only grow.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "greffier/json.h"
+#include "greffier/log.h"
+#include "greffier/timefmt.h"
+#include "greffier/utf8.h"
+#include "index_int.h"
+
+enum col {
+    COL_ID,
+    COL_CALL_ID,
+    COL_CALLER,
+    COL_CALLER_NAME,
+    COL_CALLEE,
+    COL_CALLEE_NAME,
+    COL_START,
+    COL_ANSWER,
+    COL_END,
+    COL_STATUS,
+    COL_SIP_CODE,
+    COL_DIRECTION,
+    COL_PARTIAL,
+    COL_END_REASON,
+    COL_TRANSPORT,
+    COL_CALLER_NORM,
+    COL_CALLEE_NORM,
+    COL_REDIRECTING,
+    COL_CALLER_IP,
+    COL_CALLEE_IP,
+    COL_SIP_MESSAGES,
+};
+
+static const char sql_select[] =
+    "SELECT c.id, c.call_id, c.caller, c.caller_name, c.callee, c.callee_name,"
+    " c.start_us, c.answer_us, c.end_us, c.status, c.sip_code, c.direction, c.partial,"
+    " c.end_reason, c.transport, c.caller_norm, c.callee_norm, c.redirecting,"
+    " c.caller_ip, c.callee_ip,"
+    " (SELECT count(*) FROM sip_messages m WHERE m.call_ref = c.id)"
+    " FROM calls c WHERE 1";
+
+/* One fragment per filter, appended in this order when the filter is set. */
+static const char sql_from[] = " AND c.start_us >= :from";
+static const char sql_to[] = " AND c.start_us < :to";
+static const char sql_number[] =
+    " AND (c.caller_norm = :norm OR c.callee_norm = :norm OR c.redirecting_norm = :norm"
+    " OR instr(c.caller, :digits) > 0 OR instr(c.callee, :digits) > 0"
+    " OR instr(c.redirecting, :digits) > 0)";
+static const char sql_status[] = " AND c.status = :status";
+static const char sql_order[] = " ORDER BY c.start_us DESC, c.id DESC";
+static const char sql_limit[] = " LIMIT :limit";
+
+static bool has_text(const char *s)
+{
+    return s && s[0];
+}
+
+static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
+{
+    char sql[sizeof(sql_select) + sizeof(sql_from) + sizeof(sql_to) + sizeof(sql_number) +
+             sizeof(sql_status) + sizeof(sql_order) + sizeof(sql_limit)];
+    size_t len = 0;
+    bool number = has_text(f->number) || has_text(f->number_norm);
+
+#define APPEND(frag)                                                                               \
+    do {                                                                                           \
+        memcpy(sql + len, frag, sizeof(frag) - 1);                                                 \
+        len += sizeof(frag) - 1;                                                                   \
+    } while (0)
+    APPEND(sql_select);
+    if (f->has_from)
+        APPEND(sql_from);
+    if (f->has_to)
+        APPEND(sql_to);
+    if (number)
+        APPEND(sql_number);
+    if (f->has_status)
+        APPEND(sql_status);
+    APPEND(sql_order);
+    if (f->limit > 0)
+        APPEND(sql_limit);
+#undef APPEND
+    sql[len] = '\0';
+
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ix->db, sql, (int)len + 1, &st, NULL) != SQLITE_OK) {
+        log_msg(LOG_ERR, "index: listing calls: %s", sqlite3_errmsg(ix->db));
+        return NULL;
+    }
+    /* Each name is present exactly when its fragment was appended. */
+    int rc = SQLITE_OK;
+    if (f->has_from)
+        rc |= sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":from"), f->from);
+    if (f->has_to)
+        rc |= sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":to"), f->to);
+    if (number) {
+        /* An empty or absent form matches nothing rather than everything. */
+        int i = sqlite3_bind_parameter_index(st, ":norm");
+        rc |= has_text(f->number_norm) ? sqlite3_bind_text(st, i, f->number_norm, -1, SQLITE_STATIC)
+                                       : sqlite3_bind_null(st, i);
+        i = sqlite3_bind_parameter_index(st, ":digits");
+        rc |= has_text(f->number) ? sqlite3_bind_text(st, i, f->number, -1, SQLITE_STATIC)
+                                  : sqlite3_bind_null(st, i);
+    }
+    if (f->has_status)
+        rc |= sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":status"),
+                                call_status_name(f->status), -1, SQLITE_STATIC);
+    if (f->limit > 0)
+        rc |= sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), f->limit);
+    if (rc != SQLITE_OK) {
+        log_msg(LOG_ERR, "index: listing calls: binding: %s", sqlite3_errmsg(ix->db));
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+static bool col_null(sqlite3_stmt *st, enum col c)
+{
+    return sqlite3_column_type(st, c) == SQLITE_NULL;
+}
+
+/* A text column for JSON: NULL stays null, and the length comes from SQLite, so a row
+ * written by another tool with a NUL inside is still shown whole. */
+static void json_col_text(struct json_writer *w, sqlite3_stmt *st, const char *key, enum col c)
+{
+    json_key(w, key);
+    if (col_null(st, c)) {
+        json_null(w);
+        return;
+    }
+    const char *s = (const char *)sqlite3_column_text(st, c);
+    json_string_len(w, s, (size_t)sqlite3_column_bytes(st, c));
+}
+
+static void json_col_time(struct json_writer *w, sqlite3_stmt *st, const char *key, enum col c)
+{
+    char buf[TIME_ISO_SIZE];
+    json_key(w, key);
+    if (col_null(st, c))
+        json_null(w);
+    else
+        json_string(w, time_format_iso_ms(sqlite3_column_int64(st, c), buf, sizeof(buf)));
+}
+
+/* Answer to end; false when the call was never answered or has not ended. */
+static bool duration_us(sqlite3_stmt *st, int64_t *out)
+{
+    if (col_null(st, COL_ANSWER) || col_null(st, COL_END))
+        return false;
+    *out = sqlite3_column_int64(st, COL_END) - sqlite3_column_int64(st, COL_ANSWER);
+    return true;
+}
+
+static void json_row(struct json_writer *w, sqlite3_stmt *st)
+{
+    int64_t d;
+    json_object_begin(w);
+    json_key(w, "id");
+    json_int(w, sqlite3_column_int64(st, COL_ID));
+    json_col_text(w, st, "call_id", COL_CALL_ID);
+    json_col_text(w, st, "caller", COL_CALLER);
+    json_col_text(w, st, "caller_name", COL_CALLER_NAME);
+    json_col_text(w, st, "callee", COL_CALLEE);
+    json_col_text(w, st, "callee_name", COL_CALLEE_NAME);
+    json_col_time(w, st, "start", COL_START);
+    json_col_time(w, st, "answer", COL_ANSWER);
+    json_col_time(w, st, "end", COL_END);
+    json_key(w, "duration_s");
+    if (duration_us(st, &d)) {
+        /* Rounded to the millisecond, half away from zero. */
+        int64_t ms = d >= 0 ? (d + 500) / 1000 : (d - 500) / 1000;
+        json_fixed(w, ms, 3);
+    } else {
+        json_null(w);
+    }
+    json_col_text(w, st, "status", COL_STATUS);
+    json_key(w, "sip_code");
+    if (col_null(st, COL_SIP_CODE))
+        json_null(w);
+    else
+        json_int(w, sqlite3_column_int64(st, COL_SIP_CODE));
+    json_col_text(w, st, "direction", COL_DIRECTION);
+    json_key(w, "recording");
+    json_null(w); /* the vault stage fills this in */
+    json_key(w, "partial");
+    json_bool(w, sqlite3_column_int64(st, COL_PARTIAL) != 0);
+    json_col_text(w, st, "end_reason", COL_END_REASON);
+    json_col_text(w, st, "transport", COL_TRANSPORT);
+    json_col_text(w, st, "caller_norm", COL_CALLER_NORM);
+    json_col_text(w, st, "callee_norm", COL_CALLEE_NORM);
+    json_col_text(w, st, "redirecting", COL_REDIRECTING);
+    json_col_text(w, st, "caller_ip", COL_CALLER_IP);
+    json_col_text(w, st, "callee_ip", COL_CALLEE_IP);
+    json_key(w, "sip_messages");
+    json_int(w, sqlite3_column_int64(st, COL_SIP_MESSAGES));
+    json_object_end(w);
+}
+
+/* Characters a terminal would act on rather than show: C0 and C1 controls, DEL, and the
+ * bidirectional overrides that can make a number read backwards (CVE-2021-42574). */
+static bool unsafe_for_terminal(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Writes s in a cell of width characters (code points), left-aligned and padded;
+ * longer text is cut and ends with '~'; width 0 is the unbounded last column.  Unsafe
+ * or ill-formed text shows as '?'. */
+static void put_cell(FILE *out, const char *s, size_t slen, unsigned width)
+{
+    const uint8_t *p = (const uint8_t *)(s ? s : "-");
+    size_t n = s ? slen : 1, i = 0;
+    unsigned used = 0;
+
+    /* Count first, so a long value can be cut one character early for the marker. */
+    unsigned total = 0;
+    for (size_t j = 0; j < n; total++) {
+        size_t bad, seq = utf8_sequence(p + j, n - j, &bad);
+        j += seq ? seq : bad;
+    }
+    bool cut = width > 0 && total > width;
+    unsigned keep = cut ? width - 1 : total;
+    while (i < n && used < keep) {
+        size_t bad, seq = utf8_sequence(p + i, n - i, &bad);
+        if (seq == 0 || unsafe_for_terminal(utf8_decode(p + i, seq)))
+            fputc('?', out);
+        else
+            fwrite(p + i, 1, seq, out);
+        i += seq ? seq : bad;
+        used++;
+    }
+    if (cut) {
+        fputc('~', out);
+        used++;
+    }
+    for (; used < width; used++)
+        fputc(' ', out);
+}
+
+static void put_text_cell(FILE *out, sqlite3_stmt *st, enum col c, unsigned width)
+{
+    const char *s = col_null(st, c) ? NULL : (const char *)sqlite3_column_text(st, c);
+    put_cell(out, s, s ? (size_t)sqlite3_column_bytes(st, c) : 0, width);
+}
+
+enum { W_ID = 8, W_START = 20, W_PARTY = 20, W_DURATION = 8, W_STATUS = 11, W_CODE = 4 };
+
+static void table_header(FILE *out)
+{
+    fprintf(out, "%*s  %-*s  %-*s  %-*s  %*s  %-*s  %*s  %s\n", W_ID, "ID", W_START, "START",
+            W_PARTY, "CALLER", W_PARTY, "CALLEE", W_DURATION, "DURATION", W_STATUS, "STATUS",
+            W_CODE, "CODE", "DIRECTION");
+}
+
+static void table_row(FILE *out, sqlite3_stmt *st)
+{
+    char start[TIME_ISO_SIZE], duration[32] = "-", code[16] = "-";
+    int64_t d;
+
+    time_format_iso_s(sqlite3_column_int64(st, COL_START), start, sizeof(start));
+    if (duration_us(st, &d) && d >= 0) {
+        long long s = (long long)(d / 1000000);
+        snprintf(duration, sizeof(duration), "%lld:%02lld", s / 60, s % 60);
+    }
+    if (!col_null(st, COL_SIP_CODE))
+        snprintf(code, sizeof(code), "%lld", (long long)sqlite3_column_int64(st, COL_SIP_CODE));
+
+    fprintf(out, "%*lld  %-*s  ", W_ID, (long long)sqlite3_column_int64(st, COL_ID), W_START,
+            start);
+    put_text_cell(out, st, COL_CALLER, W_PARTY);
+    fputs("  ", out);
+    put_text_cell(out, st, COL_CALLEE, W_PARTY);
+    fprintf(out, "  %*s  ", W_DURATION, duration);
+    put_text_cell(out, st, COL_STATUS, W_STATUS);
+    fprintf(out, "  %*s  ", W_CODE, code);
+    put_text_cell(out, st, COL_DIRECTION, 0);
+    fputc('\n', out);
+}
+
+long index_list_calls(struct index *ix, const struct call_filter *f, bool json, FILE *out)
+{
+    struct json_writer w;
+    long rows = 0;
+    int rc;
+    sqlite3_stmt *st = prepare(ix, f);
+    if (!st)
+        return -1;
+
+    if (json) {
+        json_init(&w, out, true);
+        json_array_begin(&w);
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (json) {
+            json_row(&w, st);
+        } else {
+            if (rows == 0)
+                table_header(out);
+            table_row(out, st);
+        }
+        rows++;
+    }
+    if (rc != SQLITE_DONE) {
+        log_msg(LOG_ERR, "index: listing calls: %s", sqlite3_errmsg(ix->db));
+        rows = -1;
+    }
+    sqlite3_finalize(st);
+
+    if (json) {
+        json_array_end(&w);
+        if (json_finish(&w) != 0 && rows >= 0) {
+            log_msg(LOG_ERR, "index: listing calls: writing JSON failed");
+            rows = -1;
+        }
+    } else if (rows == 0) {
+        fputs("no calls\n", out);
+    }
+    return rows;
+}
