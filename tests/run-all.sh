@@ -19,6 +19,7 @@ run() { # name command...
     local name=$1; shift
     case "$name" in ${TESTS:-*}) ;; *) return ;; esac
     local log="$OUT/$name.log" start=$SECONDS
+    mkdir -p "$(dirname "$log")"
     if "$@" >"$log" 2>&1; then
         pass=$((pass + 1)); printf 'PASS %-44s %3ss  %s\n' "$name" $((SECONDS - start)) "$(tail -n 1 "$log")"
     else
