@@ -62,13 +62,22 @@ struct config {
 
 void config_defaults(struct config *cfg);
 
-/* Reads path over the defaults.  Every error is printed to errout as "path:line: msg";
- * returns the number of errors (0 when the file is valid). */
+/* Sets every key to its default, then reads path over them (cfg->path records it).
+ * Every error is printed to errout (when not NULL) as "path:line: msg"; returns the
+ * number of errors (0 when the file is valid).  After errors, cfg holds the defaults
+ * overwritten by the keys that were valid. */
 int config_load(struct config *cfg, const char *path, FILE *errout);
+
+/* Prints a complete greffier.conf: every section and key with its help as comments and
+ * its default value (conf/greffier.conf is this output). */
+void config_write_defaults(FILE *out);
 
 /* True when addr is inside one of the trunk networks. */
 bool config_is_trunk(const struct config *cfg, const struct ip_addr *addr);
+/* "10.0.0.0/8", "2001:db8::/32", or a single address ("192.0.2.1" is /32).  Host bits
+ * are cleared ("10.1.2.3/8" becomes 10.0.0.0/8); false for anything else. */
 bool cidr_parse(const char *text, struct cidr *out);
+/* False when the address families differ (an IPv4-mapped IPv6 address is IPv6). */
 bool cidr_contains(const struct cidr *c, const struct ip_addr *addr);
 
 #endif

@@ -1,0 +1,945 @@
+/*
+ * config.c - greffier.conf: a small INI reader and the keyword table that is the single
+ * list of settings.
+ *
+ * Each row of the table names a section and key, the value type (its parser and the
+ * line that documents its syntax), where the value lives in struct config, its default
+ * as text and a one-line help.  config_defaults() parses the default texts with the same
+ * parsers as the file, and config_write_defaults() prints conf/greffier.conf from the
+ * same rows, so the defaults, the parser and the documentation cannot drift apart.
+ *
+ * The reader is hand-written rather than inih because a config test must report every
+ * error with its line number, not stop at the first one (OpenBSD's `ntpd -n`,
+ * `nginx -t`).  Syntax: "[section]", "key = value", full-line comments starting with
+ * '#' or ';', inline comments starting with '#' after a blank, optional double or single
+ * quotes around a value (no escapes).  The file must be UTF-8 (RFC 3629) without NUL
+ * bytes (a leading byte order mark is skipped), lines at most 4096 bytes.  Keys may
+ * appear once per file.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "greffier/config.h"
+#include "greffier/log.h"
+#include "greffier/span.h"
+
+enum {
+    LINE_MAX_BYTES = 4096,
+    FILE_MAX_BYTES = 1 << 20,
+    ERR_SIZE = 512,
+    ITEM_MAX_BYTES = 128, /* one list item: a name, a pattern, a network */
+    SHOW_MAX = 60,        /* user text quoted in an error message */
+};
+
+struct keyword;
+
+/* Parses value (NUL-terminated, quotes and comments removed) into cfg; on failure writes
+ * "key: why" into err and leaves cfg unchanged. */
+typedef bool parse_fn(const struct keyword *kw, const char *value, struct config *cfg, char *err,
+                      size_t errsize);
+
+struct value_type {
+    parse_fn *parse;
+    /* Prints the comment line describing accepted values, or nothing. */
+    void (*describe)(const struct keyword *kw, FILE *out);
+};
+
+struct keyword {
+    const char *section;
+    const char *key;
+    const struct value_type *type;
+    size_t offset;          /* the field in struct config */
+    size_t size;            /* size of the field, or of one element of a list */
+    size_t count_offset;    /* lists: the size_t item count */
+    unsigned long min, max; /* numbers: range; digit strings: length range */
+    const char *def;        /* default, parsed like a value from the file */
+    const char *help;
+};
+
+static void *field(struct config *cfg, const struct keyword *kw)
+{
+    return (char *)cfg + kw->offset;
+}
+
+static size_t *count_field(struct config *cfg, const struct keyword *kw)
+{
+    return (size_t *)(void *)((char *)cfg + kw->count_offset);
+}
+
+/* Copies user text for an error message: control bytes become \xHH and long text is cut,
+ * so a hostile file cannot put terminal escapes or a megabyte into the message. */
+static const char *show(const char *text, size_t len, char *buf, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 5 < size; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (i == SHOW_MAX) {
+            memcpy(buf + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = 'x';
+            buf[o++] = hex[c >> 4];
+            buf[o++] = hex[c & 15];
+        } else {
+            buf[o++] = (char)c;
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static const char *show_str(const char *text, char *buf, size_t size)
+{
+    return show(text, strlen(text), buf, size);
+}
+
+static bool is_blank(uint8_t c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static struct span trim(struct span s)
+{
+    while (s.len > 0 && is_blank(s.p[0])) {
+        s.p++;
+        s.len--;
+    }
+    while (s.len > 0 && is_blank(s.p[s.len - 1]))
+        s.len--;
+    return s;
+}
+
+static bool span_eq(struct span s, const char *word)
+{
+    size_t n = strlen(word);
+    return s.len == n && memcmp(s.p, word, n) == 0;
+}
+
+/* Reads an unsigned decimal number with no sign or blank; *end gets the first byte after
+ * the digits.  Saturates instead of overflowing so "99999999999999999999" is "out of
+ * range", not a wrapped small number. */
+static bool read_decimal(const char *s, unsigned long *v, const char **end)
+{
+    enum { SATURATE = 1000000000UL };
+    unsigned long n = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        n = n * 10 + (unsigned long)(*p - '0');
+        if (n > SATURATE)
+            n = SATURATE + 1;
+    }
+    *v = n;
+    *end = p;
+    return p != s;
+}
+
+/* ---- list splitting ---------------------------------------------------------------- */
+
+struct list {
+    size_t n;
+    char items[CONFIG_MAX_LIST][ITEM_MAX_BYTES];
+};
+
+/* Splits a list separated by commas and blanks; false with err set when an item is too
+ * long or there are more than CONFIG_MAX_LIST items. */
+static bool split_list(const struct keyword *kw, const char *value, struct list *l, char *err,
+                       size_t errsize)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    const char *p = value;
+    l->n = 0;
+    for (;;) {
+        while (*p == ',' || is_blank((uint8_t)*p))
+            p++;
+        if (*p == '\0')
+            return true;
+        size_t len = strcspn(p, ", \t");
+        if (l->n == CONFIG_MAX_LIST) {
+            snprintf(err, errsize, "%s: more than %d items", kw->key, CONFIG_MAX_LIST);
+            return false;
+        }
+        if (len >= ITEM_MAX_BYTES) {
+            snprintf(err, errsize, "%s: \"%s\" is too long", kw->key, show(p, len, sh, sizeof(sh)));
+            return false;
+        }
+        memcpy(l->items[l->n], p, len);
+        l->items[l->n][len] = '\0';
+        l->n++;
+        p += len;
+    }
+}
+
+/* ---- value types ------------------------------------------------------------------- */
+
+static bool parse_string(const struct keyword *kw, const char *value, struct config *cfg, char *err,
+                         size_t errsize)
+{
+    size_t len = strlen(value);
+    if (len >= kw->size) {
+        snprintf(err, errsize, "%s: longer than %zu bytes", kw->key, kw->size - 1);
+        return false;
+    }
+    memcpy(field(cfg, kw), value, len + 1);
+    return true;
+}
+
+static bool parse_path(const struct keyword *kw, const char *value, struct config *cfg, char *err,
+                       size_t errsize)
+{
+    if (value[0] == '\0') {
+        snprintf(err, errsize, "%s: must not be empty", kw->key);
+        return false;
+    }
+    return parse_string(kw, value, cfg, err, errsize);
+}
+
+static bool parse_bool(const struct keyword *kw, const char *value, struct config *cfg, char *err,
+                       size_t errsize)
+{
+    static const struct {
+        const char *word;
+        bool v;
+    } words[] = {
+        {"yes", true}, {"no", false},  {"true", true}, {"false", false},
+        {"on", true},  {"off", false}, {"1", true},    {"0", false},
+    };
+    char sh[SHOW_MAX * 4 + 8];
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (strcmp(value, words[i].word) == 0) {
+            *(bool *)field(cfg, kw) = words[i].v;
+            return true;
+        }
+    }
+    snprintf(err, errsize, "%s: \"%s\" is not a boolean (yes/no, true/false, on/off, 1/0)", kw->key,
+             show_str(value, sh, sizeof(sh)));
+    return false;
+}
+
+static void describe_bool(const struct keyword *kw, FILE *out)
+{
+    (void)kw;
+    fprintf(out, "# Values: yes/no, true/false, on/off, 1/0.\n");
+}
+
+static bool parse_uint(const struct keyword *kw, const char *value, struct config *cfg, char *err,
+                       size_t errsize)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    unsigned long v;
+    const char *end;
+    if (!read_decimal(value, &v, &end) || *end != '\0') {
+        snprintf(err, errsize, "%s: \"%s\" is not a number", kw->key,
+                 show_str(value, sh, sizeof(sh)));
+        return false;
+    }
+    if (v < kw->min || v > kw->max) {
+        snprintf(err, errsize, "%s: \"%s\" is out of range (%lu..%lu)", kw->key,
+                 show_str(value, sh, sizeof(sh)), kw->min, kw->max);
+        return false;
+    }
+    *(unsigned *)field(cfg, kw) = (unsigned)v;
+    return true;
+}
+
+static void describe_uint(const struct keyword *kw, FILE *out)
+{
+    fprintf(out, "# Range: %lu..%lu.\n", kw->min, kw->max);
+}
+
+/* Seconds, or a number with a unit: "90", "90s", "5m", "2h". */
+static bool parse_seconds(const struct keyword *kw, const char *value, struct config *cfg,
+                          char *err, size_t errsize)
+{
+    static const struct {
+        char suffix;
+        unsigned long factor;
+    } units[] = {{'\0', 1}, {'s', 1}, {'m', 60}, {'h', 3600}};
+    char sh[SHOW_MAX * 4 + 8];
+    unsigned long v, factor = 0;
+    const char *end;
+    bool number = read_decimal(value, &v, &end);
+    for (size_t i = 0; number && i < sizeof(units) / sizeof(units[0]); i++) {
+        if (end[0] == units[i].suffix && (end[0] == '\0' || end[1] == '\0'))
+            factor = units[i].factor;
+    }
+    if (factor == 0) {
+        snprintf(err, errsize,
+                 "%s: \"%s\" is not a duration (seconds, or a number followed by s, m or h)",
+                 kw->key, show_str(value, sh, sizeof(sh)));
+        return false;
+    }
+    v *= factor; /* read_decimal saturates at 1e9, so this cannot overflow 64 bits */
+    if (v < kw->min || v > kw->max) {
+        snprintf(err, errsize, "%s: \"%s\" is out of range (%lu..%lu seconds)", kw->key,
+                 show_str(value, sh, sizeof(sh)), kw->min, kw->max);
+        return false;
+    }
+    *(unsigned *)field(cfg, kw) = (unsigned)v;
+    return true;
+}
+
+static void describe_seconds(const struct keyword *kw, FILE *out)
+{
+    fprintf(out, "# Range: %lu..%lu seconds; a suffix s, m or h may follow the number (5m).\n",
+            kw->min, kw->max);
+}
+
+static bool parse_ports(const struct keyword *kw, const char *value, struct config *cfg, char *err,
+                        size_t errsize)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    struct list l;
+    uint16_t ports[CONFIG_MAX_LIST];
+    if (!split_list(kw, value, &l, err, errsize))
+        return false;
+    for (size_t i = 0; i < l.n; i++) {
+        unsigned long v;
+        const char *end;
+        if (!read_decimal(l.items[i], &v, &end) || *end != '\0' || v < 1 || v > 65535) {
+            snprintf(err, errsize, "%s: \"%s\" is not a port (1..65535)", kw->key,
+                     show_str(l.items[i], sh, sizeof(sh)));
+            return false;
+        }
+        ports[i] = (uint16_t)v;
+        for (size_t j = 0; j < i; j++) {
+            if (ports[j] == ports[i]) {
+                snprintf(err, errsize, "%s: port %lu is listed twice", kw->key, v);
+                return false;
+            }
+        }
+    }
+    memcpy(field(cfg, kw), ports, l.n * sizeof(ports[0]));
+    *count_field(cfg, kw) = l.n;
+    return true;
+}
+
+static void describe_ports(const struct keyword *kw, FILE *out)
+{
+    (void)kw;
+    fprintf(out, "# Values: up to %d ports (1..65535), separated by commas or spaces.\n",
+            CONFIG_MAX_LIST);
+}
+
+/* A list of strings, each checked by valid() when given, stored in char[kw->size] slots. */
+static bool store_string_list(const struct keyword *kw, const char *value, struct config *cfg,
+                              char *err, size_t errsize, bool (*valid)(const char *),
+                              const char *what)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    struct list l;
+    if (!split_list(kw, value, &l, err, errsize))
+        return false;
+    for (size_t i = 0; i < l.n; i++) {
+        if (strlen(l.items[i]) >= kw->size || (valid && !valid(l.items[i]))) {
+            snprintf(err, errsize, "%s: \"%s\" is not %s", kw->key,
+                     show_str(l.items[i], sh, sizeof(sh)), what);
+            return false;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(l.items[j], l.items[i]) == 0) {
+                snprintf(err, errsize, "%s: \"%s\" is listed twice", kw->key,
+                         show_str(l.items[i], sh, sizeof(sh)));
+                return false;
+            }
+        }
+    }
+    char *slots = field(cfg, kw);
+    memset(slots, 0, CONFIG_MAX_LIST * kw->size);
+    for (size_t i = 0; i < l.n; i++)
+        memcpy(slots + i * kw->size, l.items[i], strlen(l.items[i]) + 1);
+    *count_field(cfg, kw) = l.n;
+    return true;
+}
+
+static bool parse_names(const struct keyword *kw, const char *value, struct config *cfg, char *err,
+                        size_t errsize)
+{
+    return store_string_list(kw, value, cfg, err, errsize, NULL, "an interface name (too long)");
+}
+
+static void describe_names(const struct keyword *kw, FILE *out)
+{
+    (void)kw;
+    fprintf(out, "# Values: up to %d names, separated by commas or spaces.\n", CONFIG_MAX_LIST);
+}
+
+static bool parse_patterns(const struct keyword *kw, const char *value, struct config *cfg,
+                           char *err, size_t errsize)
+{
+    return store_string_list(kw, value, cfg, err, errsize, number_pattern_valid,
+                             "a number pattern (digits, a leading +, x, a final *)");
+}
+
+static void describe_patterns(const struct keyword *kw, FILE *out)
+{
+    (void)kw;
+    fprintf(out,
+            "# Values: up to %d patterns, separated by commas or spaces; digits and a leading\n"
+            "# + match themselves, x matches any digit, a final * matches any rest.\n",
+            CONFIG_MAX_LIST);
+}
+
+static bool parse_cidrs(const struct keyword *kw, const char *value, struct config *cfg, char *err,
+                        size_t errsize)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    struct list l;
+    struct cidr nets[CONFIG_MAX_LIST];
+    if (!split_list(kw, value, &l, err, errsize))
+        return false;
+    for (size_t i = 0; i < l.n; i++) {
+        if (!cidr_parse(l.items[i], &nets[i])) {
+            snprintf(err, errsize, "%s: \"%s\" is not an IP address or network", kw->key,
+                     show_str(l.items[i], sh, sizeof(sh)));
+            return false;
+        }
+    }
+    memcpy(field(cfg, kw), nets, l.n * sizeof(nets[0]));
+    *count_field(cfg, kw) = l.n;
+    return true;
+}
+
+static void describe_cidrs(const struct keyword *kw, FILE *out)
+{
+    (void)kw;
+    fprintf(out,
+            "# Values: up to %d IPv4 or IPv6 addresses or networks (192.0.2.1, 10.0.0.0/8,\n"
+            "# 2001:db8::/32), separated by commas or spaces.\n",
+            CONFIG_MAX_LIST);
+}
+
+/* A string of kw->min..kw->max decimal digits (the number plan's prefixes). */
+static bool parse_digits(const struct keyword *kw, const char *value, struct config *cfg, char *err,
+                         size_t errsize)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    size_t len = strspn(value, "0123456789");
+    if (value[len] != '\0' || len < kw->min || len > kw->max || len >= kw->size) {
+        snprintf(err, errsize, "%s: \"%s\" must be %lu to %lu digits", kw->key,
+                 show_str(value, sh, sizeof(sh)), kw->min, kw->max);
+        return false;
+    }
+    memcpy(field(cfg, kw), value, len + 1);
+    return true;
+}
+
+static void describe_digits(const struct keyword *kw, FILE *out)
+{
+    fprintf(out, "# Values: %lu to %lu digits.\n", kw->min, kw->max);
+}
+
+/* E.164 country codes never start with 0 (that would be a prefix, not a country). */
+static bool parse_country_code(const struct keyword *kw, const char *value, struct config *cfg,
+                               char *err, size_t errsize)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    if (value[0] == '0') {
+        snprintf(err, errsize, "%s: \"%s\" cannot start with 0", kw->key,
+                 show_str(value, sh, sizeof(sh)));
+        return false;
+    }
+    return parse_digits(kw, value, cfg, err, errsize);
+}
+
+static const struct {
+    const char *name;
+    int level;
+} log_levels[] = {
+    {"emerg", LOG_EMERG},     {"alert", LOG_ALERT},   {"crit", LOG_CRIT}, {"err", LOG_ERR},
+    {"warning", LOG_WARNING}, {"notice", LOG_NOTICE}, {"info", LOG_INFO}, {"debug", LOG_DEBUG},
+};
+
+static bool parse_log_level(const struct keyword *kw, const char *value, struct config *cfg,
+                            char *err, size_t errsize)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++) {
+        if (strcmp(value, log_levels[i].name) == 0) {
+            *(int *)field(cfg, kw) = log_levels[i].level;
+            return true;
+        }
+    }
+    snprintf(err, errsize,
+             "%s: \"%s\" is not a log level (emerg, alert, crit, err, warning, notice, info, "
+             "debug)",
+             kw->key, show_str(value, sh, sizeof(sh)));
+    return false;
+}
+
+static void describe_log_level(const struct keyword *kw, FILE *out)
+{
+    (void)kw;
+    fprintf(out, "# Values: emerg, alert, crit, err, warning, notice, info, debug.\n");
+}
+
+static const struct value_type t_path = {parse_path, NULL};
+static const struct value_type t_string = {parse_string, NULL};
+static const struct value_type t_bool = {parse_bool, describe_bool};
+static const struct value_type t_uint = {parse_uint, describe_uint};
+static const struct value_type t_seconds = {parse_seconds, describe_seconds};
+static const struct value_type t_ports = {parse_ports, describe_ports};
+static const struct value_type t_names = {parse_names, describe_names};
+static const struct value_type t_patterns = {parse_patterns, describe_patterns};
+static const struct value_type t_cidrs = {parse_cidrs, describe_cidrs};
+static const struct value_type t_digits = {parse_digits, describe_digits};
+static const struct value_type t_country_code = {parse_country_code, describe_digits};
+static const struct value_type t_log_level = {parse_log_level, describe_log_level};
+
+/* ---- the keyword table ------------------------------------------------------------- */
+
+#define AT(f) .offset = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
+#define LIST(f, n)                                                                                 \
+    .offset = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f[0]),              \
+    .count_offset = offsetof(struct config, n)
+
+/* Ordered by section: config_write_defaults() prints it as it stands. */
+static const struct keyword keywords[] = {
+    {"storage", "data_dir", &t_path, AT(data_dir), .def = "/var/lib/greffier",
+     .help = "Directory holding the index, the recordings and the keys (greffier -d overrides "
+             "it)."},
+
+    {"capture", "interfaces", &t_names, LIST(interfaces, ninterfaces), .def = "",
+     .help = "Network interfaces to capture on; empty captures on all of them (the pcap "
+             "\"any\" device)."},
+    {"capture", "bpf_filter", &t_string, AT(bpf_filter), .def = "",
+     .help = "Capture filter in pcap-filter(7) syntax; empty lets greffier build one from the "
+             "SIP ports and the media they announce."},
+    {"capture", "snaplen", &t_uint, AT(snaplen), .min = 256, .max = 262144, .def = "65535",
+     .help = "Bytes kept of each packet; smaller values cut long SIP messages."},
+    {"capture", "buffer_mb", &t_uint, AT(buffer_mb), .min = 1, .max = 4096, .def = "64",
+     .help = "Size of the kernel capture ring in MiB; raise it when the summary shows drops."},
+    {"capture", "promiscuous", &t_bool, AT(promiscuous), .def = "yes",
+     .help = "Put the interfaces in promiscuous mode (needed on a mirror port)."},
+
+    {"sip", "ports", &t_ports, LIST(sip_ports, nsip_ports), .def = "5060",
+     .help = "UDP, TCP and SCTP ports carrying SIP."},
+    {"sip", "tls_ports", &t_ports, LIST(sip_tls_ports, nsip_tls_ports), .def = "5061",
+     .help = "Ports carrying SIP over TLS: greffier cannot read them and only counts the flows."},
+    {"sip", "detect_any_port", &t_bool, AT(sip_detect_any_port), .def = "yes",
+     .help = "Also recognise SIP on other ports by its start line."},
+    {"sip", "call_timeout", &t_seconds, AT(call_timeout_s), .min = 10, .max = 86400, .def = "300",
+     .help = "A call with neither signalling nor media for this long is ended without a BYE."},
+    {"sip", "ringing_timeout", &t_seconds, AT(ringing_timeout_s), .min = 10, .max = 86400,
+     .def = "180", .help = "An INVITE without a final response for this long is given up."},
+    {"sip", "max_calls", &t_uint, AT(max_calls), .min = 1, .max = 10000000, .def = "100000",
+     .help = "Calls tracked at once; new calls beyond it are counted and not recorded."},
+    {"sip", "max_messages_per_call", &t_uint, AT(max_messages_per_call), .min = 10, .max = 1000000,
+     .def = "1000", .help = "SIP messages kept per call; later ones are counted, not stored."},
+    {"sip", "max_message_bytes", &t_uint, AT(max_message_bytes), .min = 1024, .max = 1048576,
+     .def = "65535", .help = "Largest SIP message accepted (after TCP reassembly)."},
+
+    {"numbers", "country_code", &t_country_code, AT(plan.country_code), .min = 1, .max = 3,
+     .def = "33",
+     .help = "Country code of the site, used to write numbers in international "
+             "form for search (33: France)."},
+    {"numbers", "trunk_prefix", &t_digits, AT(plan.trunk_prefix), .min = 0, .max = 3, .def = "0",
+     .help = "Prefix of national numbers dialled inside the country (0 in France, 1 "
+             "in North America, empty where there is none)."},
+    {"numbers", "international_prefix", &t_digits, AT(plan.international_prefix), .min = 1,
+     .max = 4, .def = "00",
+     .help = "Prefix dialled before a country code (00; 011 in North "
+             "America)."},
+    {"numbers", "national_length", &t_uint, AT(plan.national_length), .min = 4, .max = 14,
+     .def = "9",
+     .help = "Digits of a national number without its trunk prefix (9 in France, 10 "
+             "in North America)."},
+    {"numbers", "internal", &t_patterns, LIST(internal_patterns, ninternal_patterns), .def = "",
+     .help = "Patterns of the site's own numbers and extensions, such as 2xxx or 33140*; calls "
+             "between two of them are internal."},
+    {"numbers", "trunks", &t_cidrs, LIST(trunks, ntrunks), .def = "",
+     .help = "Addresses of trunks, SBCs and providers: calls to or from them are external."},
+
+    {"log", "level", &t_log_level, AT(log_level), .def = "info",
+     .help = "Most verbose syslog priority written to the journal."},
+};
+
+enum { NKEYWORDS = sizeof(keywords) / sizeof(keywords[0]) };
+
+#undef AT
+#undef LIST
+
+void config_defaults(struct config *cfg)
+{
+    char err[ERR_SIZE];
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < NKEYWORDS; i++) {
+        const struct keyword *kw = &keywords[i];
+        /* The reader finds a key by scanning its section's rows, so they must be together. */
+        for (size_t j = 0; i > 0 && strcmp(keywords[i - 1].section, kw->section) != 0 && j < i;
+             j++) {
+            if (strcmp(keywords[j].section, kw->section) == 0)
+                fatal("config: keyword table: section [%s] is split", kw->section);
+        }
+        if (!kw->type->parse(kw, kw->def, cfg, err, sizeof(err)))
+            fatal("config: built-in default of [%s] %s: %s", kw->section, kw->key, err);
+    }
+}
+
+/* Prints help as '#' comment lines of at most 80 columns, broken between words. */
+static void write_comment(FILE *out, const char *text)
+{
+    enum { WIDTH = 78 };
+    const char *p = text;
+    while (*p != '\0') {
+        size_t len = strlen(p);
+        if (len > WIDTH) {
+            len = WIDTH;
+            while (len > 0 && p[len] != ' ')
+                len--;
+            if (len == 0)
+                len = strcspn(p, " ");
+        }
+        fprintf(out, "# %.*s\n", (int)len, p);
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+void config_write_defaults(FILE *out)
+{
+    const char *section = NULL;
+    fprintf(out, "# greffier.conf - configuration of greffier, the passive SIP call recorder.\n"
+                 "#\n"
+                 "# Every key is shown with its default value; a key left out keeps it.\n"
+                 "# Comments start with # or ; at the start of a line, or with # after a blank.\n"
+                 "# Lists are separated by commas or spaces.\n"
+                 "# Check a file with: greffier config check\n"
+                 "#\n"
+                 "# Written by config_write_defaults() from the keyword table in\n"
+                 "# src/config/config.c: change the table, not this file.\n");
+    for (size_t i = 0; i < NKEYWORDS; i++) {
+        const struct keyword *kw = &keywords[i];
+        if (!section || strcmp(section, kw->section) != 0) {
+            section = kw->section;
+            fprintf(out, "\n[%s]\n", section);
+        } else {
+            fputc('\n', out);
+        }
+        write_comment(out, kw->help);
+        if (kw->type->describe)
+            kw->type->describe(kw, out);
+        fprintf(out, "%s =%s%s\n", kw->key, kw->def[0] ? " " : "", kw->def);
+    }
+}
+
+bool config_is_trunk(const struct config *cfg, const struct ip_addr *addr)
+{
+    for (size_t i = 0; i < cfg->ntrunks; i++) {
+        if (cidr_contains(&cfg->trunks[i], addr))
+            return true;
+    }
+    return false;
+}
+
+/* ---- the reader -------------------------------------------------------------------- */
+
+enum { SECTION_NONE = -1, SECTION_UNKNOWN = -2 };
+
+struct reader {
+    struct config *cfg;
+    const char *path;
+    FILE *errout;
+    int errors;
+    unsigned line;
+    int section;                /* index of its first keyword, or SECTION_* */
+    unsigned set_on[NKEYWORDS]; /* line where each key was set, 0 when not yet */
+};
+
+static void report(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void report(struct reader *r, const char *fmt, ...)
+{
+    r->errors++;
+    if (!r->errout)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(r->errout, "%s:%u: ", r->path, r->line);
+    vfprintf(r->errout, fmt, ap);
+    fputc('\n', r->errout);
+    va_end(ap);
+}
+
+/* Offset of the first byte that is not well-formed UTF-8 (RFC 3629 §4: no overlong forms,
+ * no surrogates, nothing above U+10FFFF), or s.len when all of it is. */
+static size_t utf8_invalid_at(struct span s)
+{
+    size_t i = 0;
+    while (i < s.len) {
+        uint8_t c = s.p[i];
+        size_t n;
+        uint8_t lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            if (c == 0xe0)
+                lo = 0xa0; /* overlong */
+            if (c == 0xed)
+                hi = 0x9f; /* surrogates */
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            if (c == 0xf0)
+                lo = 0x90; /* overlong */
+            if (c == 0xf4)
+                hi = 0x8f; /* above U+10FFFF */
+        } else {
+            return i;
+        }
+        if (s.len - i <= n)
+            return i;
+        if (s.p[i + 1] < lo || s.p[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k <= n; k++) {
+            if (s.p[i + k] < 0x80 || s.p[i + k] > 0xbf)
+                return i;
+        }
+        i += n + 1;
+    }
+    return i;
+}
+
+static bool section_known(struct span name, int *first)
+{
+    for (size_t i = 0; i < NKEYWORDS; i++) {
+        if (span_eq(name, keywords[i].section)) {
+            *first = (int)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void read_section(struct reader *r, struct span line)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    const uint8_t *close = memchr(line.p, ']', line.len);
+    if (!close) {
+        report(r, "section header without closing \"]\"");
+        r->section = SECTION_UNKNOWN;
+        return;
+    }
+    struct span name = trim(span_make(line.p + 1, (size_t)(close - line.p) - 1));
+    struct span after = trim(span_make(close + 1, line.len - (size_t)(close - line.p) - 1));
+    if (after.len > 0 && after.p[0] != '#' && after.p[0] != ';') {
+        report(r, "text after the section header");
+        r->section = SECTION_UNKNOWN;
+        return;
+    }
+    if (!section_known(name, &r->section)) {
+        report(r, "unknown section [%s]", show((const char *)name.p, name.len, sh, sizeof(sh)));
+        r->section = SECTION_UNKNOWN;
+    }
+}
+
+/* Removes quotes or an inline comment from the text after '='; false with *err set when
+ * a quote is not closed properly. */
+static bool extract_value(struct span v, struct span *out, const char **err)
+{
+    v = trim(v);
+    if (v.len > 0 && (v.p[0] == '"' || v.p[0] == '\'')) {
+        const uint8_t *close = memchr(v.p + 1, v.p[0], v.len - 1);
+        if (!close) {
+            *err = "missing closing quote";
+            return false;
+        }
+        struct span after = trim(span_make(close + 1, v.len - (size_t)(close - v.p) - 1));
+        if (after.len > 0 && after.p[0] != '#') {
+            *err = "text after the closing quote";
+            return false;
+        }
+        *out = span_make(v.p + 1, (size_t)(close - v.p) - 1);
+        return true;
+    }
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.p[i] == '#' && (i == 0 || is_blank(v.p[i - 1]))) {
+            v.len = i;
+            break;
+        }
+    }
+    *out = trim(v);
+    return true;
+}
+
+static void read_key_value(struct reader *r, struct span line, const uint8_t *eq)
+{
+    char sh[SHOW_MAX * 4 + 8], value[LINE_MAX_BYTES + 1], err[ERR_SIZE];
+    struct span key = trim(span_make(line.p, (size_t)(eq - line.p)));
+    struct span raw = span_make(eq + 1, line.len - (size_t)(eq - line.p) - 1), v;
+    const char *why;
+
+    if (key.len == 0) {
+        report(r, "missing key name before \"=\"");
+        return;
+    }
+    const char *shown = show((const char *)key.p, key.len, sh, sizeof(sh));
+    if (r->section == SECTION_UNKNOWN)
+        return; /* reported once, at the section header */
+    if (r->section == SECTION_NONE) {
+        report(r, "key \"%s\" outside any section", shown);
+        return;
+    }
+    const char *section = keywords[r->section].section;
+    size_t i = (size_t)r->section;
+    while (i < NKEYWORDS && strcmp(keywords[i].section, section) == 0 &&
+           !span_eq(key, keywords[i].key))
+        i++;
+    if (i == NKEYWORDS || strcmp(keywords[i].section, section) != 0) {
+        report(r, "unknown key \"%s\" in section [%s]", shown, section);
+        return;
+    }
+    if (r->set_on[i]) {
+        report(r, "duplicate key \"%s\" in section [%s] (first set on line %u)", shown, section,
+               r->set_on[i]);
+        return;
+    }
+    r->set_on[i] = r->line;
+    if (!extract_value(raw, &v, &why)) {
+        report(r, "%s: %s", keywords[i].key, why);
+        return;
+    }
+    memcpy(value, v.p, v.len); /* v.len < line length <= LINE_MAX_BYTES */
+    value[v.len] = '\0';
+    if (!keywords[i].type->parse(&keywords[i], value, r->cfg, err, sizeof(err)))
+        report(r, "%s", err);
+}
+
+static void read_line(struct reader *r, struct span line)
+{
+    if (line.len > 0 && line.p[line.len - 1] == '\r')
+        line.len--; /* CRLF files from Windows editors */
+    if (line.len > LINE_MAX_BYTES) {
+        report(r, "line longer than %d bytes", LINE_MAX_BYTES);
+        return;
+    }
+    const uint8_t *nul = memchr(line.p, '\0', line.len);
+    if (nul) {
+        report(r, "NUL byte at column %zu", (size_t)(nul - line.p) + 1);
+        return;
+    }
+    size_t bad = utf8_invalid_at(line);
+    if (bad < line.len) {
+        report(r, "invalid UTF-8 (byte 0x%02x at column %zu)", line.p[bad], bad + 1);
+        return;
+    }
+    line = trim(line);
+    if (line.len == 0 || line.p[0] == '#' || line.p[0] == ';')
+        return;
+    if (line.p[0] == '[') {
+        read_section(r, line);
+        return;
+    }
+    const uint8_t *eq = memchr(line.p, '=', line.len);
+    if (!eq) {
+        report(r, "line is neither [section], key = value nor a comment");
+        return;
+    }
+    read_key_value(r, line, eq);
+}
+
+/* Reads the whole file (at most FILE_MAX_BYTES) into a malloc'd buffer owned by the caller;
+ * on failure reports "path: why" (no line number) and returns NULL. */
+static uint8_t *slurp(struct reader *r, size_t *len)
+{
+    const char *err;
+    int sys = 0; /* errno of the failing call, 0 when the reason is ours */
+    size_t cap = 0, n = 0;
+    uint8_t *buf = NULL;
+    FILE *f = fopen(r->path, "rb");
+
+    err = "cannot open";
+    if (!f) {
+        sys = errno;
+        goto error;
+    }
+    for (;;) {
+        if (n == cap) {
+            err = "larger than 1 MiB";
+            if (cap > FILE_MAX_BYTES)
+                goto error;
+            cap = cap ? cap * 2 : 8192;
+            uint8_t *bigger = realloc(buf, cap);
+            err = "out of memory";
+            if (!bigger)
+                goto error;
+            buf = bigger;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        err = "cannot read";
+        if (ferror(f)) {
+            sys = errno;
+            goto error;
+        }
+        if (got == 0)
+            break;
+    }
+    err = "larger than 1 MiB";
+    if (n > FILE_MAX_BYTES)
+        goto error;
+    fclose(f);
+    *len = n;
+    return buf;
+
+error:
+    if (f)
+        fclose(f);
+    free(buf);
+    r->errors++;
+    if (r->errout && sys)
+        fprintf(r->errout, "%s: %s: %s\n", r->path, err, strerror(sys));
+    else if (r->errout)
+        fprintf(r->errout, "%s: %s\n", r->path, err);
+    return NULL;
+}
+
+int config_load(struct config *cfg, const char *path, FILE *errout)
+{
+    struct reader r = {.cfg = cfg, .path = path, .errout = errout, .section = SECTION_NONE};
+    size_t len = 0;
+
+    config_defaults(cfg);
+    if (!path) {
+        r.errors++;
+        if (errout)
+            fprintf(errout, "config: no file name\n");
+        return r.errors;
+    }
+    if ((size_t)snprintf(cfg->path, sizeof(cfg->path), "%s", path) >= sizeof(cfg->path)) {
+        r.errors++;
+        if (errout)
+            fprintf(errout, "%.64s...: file name too long\n", path);
+        return r.errors;
+    }
+    uint8_t *buf = slurp(&r, &len);
+    if (!buf)
+        return r.errors;
+
+    struct span rest = span_make(buf, len);
+    if (rest.len >= 3 && memcmp(rest.p, "\xef\xbb\xbf", 3) == 0) {
+        rest.p += 3; /* the byte order mark some Windows editors put first */
+        rest.len -= 3;
+    }
+    while (rest.len > 0) {
+        const uint8_t *nl = memchr(rest.p, '\n', rest.len);
+        size_t llen = nl ? (size_t)(nl - rest.p) : rest.len;
+        r.line++;
+        read_line(&r, span_make(rest.p, llen));
+        rest.p += nl ? llen + 1 : llen;
+        rest.len -= nl ? llen + 1 : llen;
+    }
+    free(buf);
+    return r.errors;
+}
