@@ -16,7 +16,7 @@ void log_set_level(int priority)
     max_priority = priority;
 }
 
-static void vlog(int priority, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(int priority, const char *fmt, va_list ap)
 {
     if (priority > max_priority)
         return;
