@@ -71,9 +71,8 @@ void net_decode_ipv4(struct net_decoder *d, struct net_ctx *x, struct span s)
     /* RFC 791 §3.2: a fragment; the datagram is decoded once it is whole. */
     COUNT(d->c, ip_fragments);
     struct ipfrag_key k = {.src = src, .dst = dst, .id = ident, .proto = proto};
-    struct ipfrag_datagram *dg =
-        ipfrag_add(d->frag, &k, (size_t)(frag & IPV4_FRAG_OFFSET_MASK) * 8,
-                   (frag & IPV4_FLAG_MF) != 0, proto, payload, x->ts);
+    struct ipfrag_datagram *dg = ipfrag_add(d->frag, &k, (size_t)(frag & IPV4_FRAG_OFFSET_MASK) * 8,
+                                            (frag & IPV4_FLAG_MF) != 0, proto, payload, x->ts);
     if (dg) {
         net_decode_ip_payload(d, x, proto, &src, &dst, span_make(dg->data, dg->len));
         ipfrag_release(dg);

@@ -43,8 +43,8 @@ void net_decode_ether(struct net_decoder *d, struct net_ctx *x, struct span s)
         goto truncated;
     off += 2;
     /* Tags stack (QinQ and deeper); the outermost one names the VLAN. */
-    for (int tags = 0; type == NET_ETH_8021Q || type == NET_ETH_8021AD ||
-                       type == NET_ETH_QINQ_OLD; tags++) {
+    for (int tags = 0; type == NET_ETH_8021Q || type == NET_ETH_8021AD || type == NET_ETH_QINQ_OLD;
+         tags++) {
         err = "too many VLAN tags";
         if (tags == NET_MAX_VLAN_TAGS)
             goto unsupported;

@@ -19,16 +19,16 @@ static const struct {
     int linktype;
     link_fn decode;
 } link_table[] = {
-    {0, net_decode_null},     /* DLT_NULL: 4-byte address family, host byte order */
-    {1, net_decode_ether},    /* DLT_EN10MB */
-    {12, net_decode_raw},     /* DLT_RAW */
-    {14, net_decode_raw},     /* DLT_RAW on OpenBSD */
-    {101, net_decode_raw},    /* LINKTYPE_RAW */
-    {108, net_decode_null},   /* DLT_LOOP: 4-byte address family, network byte order */
-    {113, net_decode_sll},    /* DLT_LINUX_SLL */
-    {228, net_decode_raw4},   /* DLT_IPV4 */
-    {229, net_decode_raw6},   /* DLT_IPV6 */
-    {276, net_decode_sll2},   /* DLT_LINUX_SLL2 */
+    {0, net_decode_null},   /* DLT_NULL: 4-byte address family, host byte order */
+    {1, net_decode_ether},  /* DLT_EN10MB */
+    {12, net_decode_raw},   /* DLT_RAW */
+    {14, net_decode_raw},   /* DLT_RAW on OpenBSD */
+    {101, net_decode_raw},  /* LINKTYPE_RAW */
+    {108, net_decode_null}, /* DLT_LOOP: 4-byte address family, network byte order */
+    {113, net_decode_sll},  /* DLT_LINUX_SLL */
+    {228, net_decode_raw4}, /* DLT_IPV4 */
+    {229, net_decode_raw6}, /* DLT_IPV6 */
+    {276, net_decode_sll2}, /* DLT_LINUX_SLL2 */
 };
 
 struct net_decoder *net_decoder_new(const struct net_limits *limits, struct counters *counters,
@@ -55,8 +55,9 @@ struct net_decoder *net_decoder_new(const struct net_limits *limits, struct coun
     d->deliver = deliver;
     d->user = user;
     d->frag = ipfrag_new(&d->limits, counters);
-    if (!d->frag) {
-        free(d);
+    d->sctp = sctp_reasm_new(&d->limits, counters);
+    if (!d->frag || !d->sctp) {
+        net_decoder_free(d);
         return NULL;
     }
     return d;
@@ -67,6 +68,7 @@ void net_decoder_free(struct net_decoder *d)
     if (!d)
         return;
     ipfrag_free(d->frag);
+    sctp_reasm_free(d->sctp);
     free(d);
 }
 
@@ -116,4 +118,5 @@ void net_decode_ip_payload(struct net_decoder *d, struct net_ctx *x, uint8_t pro
 void net_expire(struct net_decoder *d, pkt_time_t now)
 {
     ipfrag_expire(d->frag, now);
+    sctp_reasm_expire(d->sctp, now);
 }

@@ -241,9 +241,8 @@ static bool ensure_capacity(struct ipfrag_table *t, struct frag_entry *e, size_t
     return true;
 }
 
-struct ipfrag_datagram *ipfrag_add(struct ipfrag_table *t, const struct ipfrag_key *k,
-                                   size_t off, bool more, uint8_t proto, struct span data,
-                                   pkt_time_t ts)
+struct ipfrag_datagram *ipfrag_add(struct ipfrag_table *t, const struct ipfrag_key *k, size_t off,
+                                   bool more, uint8_t proto, struct span data, pkt_time_t ts)
 {
     const char *err;
     size_t end = off + data.len;

@@ -32,8 +32,8 @@ enum {
     NET_ETH_8021Q = 0x8100,
     NET_ETH_8021AD = 0x88a8,
     NET_ETH_QINQ_OLD = 0x9100,
-    NET_ETH_TEB = 0x6558,      /* transparent Ethernet bridging over GRE */
-    NET_ETH_ERSPAN2 = 0x88be,  /* ERSPAN type I (no GRE sequence) and II */
+    NET_ETH_TEB = 0x6558,     /* transparent Ethernet bridging over GRE */
+    NET_ETH_ERSPAN2 = 0x88be, /* ERSPAN type I (no GRE sequence) and II */
     NET_ETH_ERSPAN3 = 0x22eb,
 };
 
@@ -48,6 +48,7 @@ enum {
 };
 
 struct ipfrag_table;
+struct sctp_reasm;
 
 struct net_decoder {
     struct net_limits limits;
@@ -55,6 +56,7 @@ struct net_decoder {
     net_deliver_fn deliver;
     void *user;
     struct ipfrag_table *frag;
+    struct sctp_reasm *sctp;
 };
 
 /* What one frame carries down the layers: its time, its outermost VLAN and how many
@@ -91,6 +93,11 @@ void net_decode_tcp(struct net_decoder *d, struct net_ctx *x, const struct ip_ad
 void net_decode_sctp(struct net_decoder *d, struct net_ctx *x, const struct ip_addr *src,
                      const struct ip_addr *dst, struct span s);
 
+/* decode_sctp.c: messages split over several DATA chunks (RFC 9260 §6.9). */
+struct sctp_reasm *sctp_reasm_new(const struct net_limits *limits, struct counters *c);
+void sctp_reasm_free(struct sctp_reasm *r);
+void sctp_reasm_expire(struct sctp_reasm *r, pkt_time_t now);
+
 /* decode_tunnel.c */
 void net_decode_gre(struct net_decoder *d, struct net_ctx *x, struct span s);
 void net_decode_ipip(struct net_decoder *d, struct net_ctx *x, uint8_t proto, struct span s);
@@ -115,9 +122,8 @@ struct ipfrag_table *ipfrag_new(const struct net_limits *limits, struct counters
 void ipfrag_free(struct ipfrag_table *t);
 /* Adds a fragment at byte offset off; more is the MF/M flag; proto is the protocol or
  * next header it announces.  Returns the completed datagram or NULL. */
-struct ipfrag_datagram *ipfrag_add(struct ipfrag_table *t, const struct ipfrag_key *k,
-                                   size_t off, bool more, uint8_t proto, struct span data,
-                                   pkt_time_t ts);
+struct ipfrag_datagram *ipfrag_add(struct ipfrag_table *t, const struct ipfrag_key *k, size_t off,
+                                   bool more, uint8_t proto, struct span data, pkt_time_t ts);
 void ipfrag_release(struct ipfrag_datagram *dg);
 void ipfrag_expire(struct ipfrag_table *t, pkt_time_t now);
 

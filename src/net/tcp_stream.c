@@ -181,8 +181,7 @@ static uint32_t flow_hash(const struct l4_packet *seg)
     return h;
 }
 
-static struct flow *flow_lookup(struct tcp_reassembler *r, const struct l4_packet *seg,
-                                uint32_t h)
+static struct flow *flow_lookup(struct tcp_reassembler *r, const struct l4_packet *seg, uint32_t h)
 {
     for (struct flow *f = r->buckets[h & r->mask]; f; f = f->hnext)
         if (f->hash == h && f->pub.sport == seg->sport && f->pub.dport == seg->dport &&
@@ -283,8 +282,8 @@ static struct ooo_seg *seg_new(uint32_t seq, const uint8_t *p, size_t n)
 }
 
 /* Holds [seq, seq+n) beyond the gap; parts already held are not stored again. */
-static void ooo_insert(struct tcp_reassembler *r, struct flow *f, uint32_t seq,
-                       const uint8_t *p, size_t n)
+static void ooo_insert(struct tcp_reassembler *r, struct flow *f, uint32_t seq, const uint8_t *p,
+                       size_t n)
 {
     struct ooo_seg **pp = &f->ooo;
 

@@ -317,8 +317,8 @@ static void test_links(void)
         uint8_t fam[4];
         bool v6;
     } nulls[] = {
-        {0, {2, 0, 0, 0}, false},  {0, {0, 0, 0, 2}, false},  {108, {0, 0, 0, 2}, false},
-        {0, {10, 0, 0, 0}, true},  {0, {24, 0, 0, 0}, true},  {0, {28, 0, 0, 0}, true},
+        {0, {2, 0, 0, 0}, false},   {0, {0, 0, 0, 2}, false},   {108, {0, 0, 0, 2}, false},
+        {0, {10, 0, 0, 0}, true},   {0, {24, 0, 0, 0}, true},   {0, {28, 0, 0, 0}, true},
         {108, {0, 0, 0, 30}, true}, {108, {0, 0, 0, 10}, true},
     };
     for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++) {
@@ -447,6 +447,25 @@ static void test_ipv6_ext(void)
     CHECK_INT(ngot, 1);
 }
 
+/* An SCTP packet 5060 -> 5061 holding one DATA chunk on stream 0. */
+static struct pk sctp1(unsigned flags, uint32_t tsn, const char *data)
+{
+    struct pk s = {.n = 0};
+    put16(&s, 5060);
+    put16(&s, 5061);
+    put32(&s, 1);
+    put32(&s, 0);
+    put8(&s, 0);
+    put8(&s, flags);
+    put16(&s, 16 + strlen(data));
+    put32(&s, tsn);
+    put16(&s, 0);
+    put16(&s, 0);
+    put32(&s, 0);
+    put(&s, data, strlen(data));
+    return s;
+}
+
 static void test_transport(void)
 {
     struct pk f;
@@ -492,7 +511,7 @@ static void test_transport(void)
     put32(&s, 0);
     put(&s, m1, strlen(m1));
     put8(&s, 0); /* pad 11 -> 12 */
-    put8(&s, 3);  /* SACK */
+    put8(&s, 3); /* SACK */
     put8(&s, 0);
     put16(&s, 16);
     put32(&s, 0);
@@ -523,8 +542,33 @@ static void test_transport(void)
     CHECK_INT(got[0].pkt.dport, 5061);
     CHECK_INT(got[0].pkt.sctp_ppid, 0);
     CHECK_INT(got[1].pkt.sctp_ppid, 46);
-    CHECK_INT(C.drop_sctp_fragmented, 1);
+    CHECK_INT(C.drop_sctp_fragmented, 0);
     CHECK_INT(C.drop_sctp_malformed, 0);
+
+    /* The message begun by the B-only chunk (TSN 3, "z") goes on: a retransmitted piece,
+     * a middle and an end piece; the PPID is the first piece's. */
+    run(1, eth(0x0800, ip4(132, sctp1(0x00, 4, "-middle-"))));
+    run(1, eth(0x0800, ip4(132, sctp1(0x02, 3, "z"))));
+    CHECK_INT(C.drop_sctp_fragmented, 1); /* a second beginning abandons the first */
+    run(1, eth(0x0800, ip4(132, sctp1(0x00, 4, "-middle-"))));
+    run(1, eth(0x0800, ip4(132, sctp1(0x00, 4, "-middle-"))));
+    run(1, eth(0x0800, ip4(132, sctp1(0x01, 5, "end"))));
+    CHECK_INT(ngot, 3);
+    CHECK(payload_is(2, "z-middle-end"));
+    CHECK_INT(got[2].pkt.sctp_ppid, 0);
+    CHECK_INT(C.drop_sctp_fragmented, 1);
+
+    /* Out of sequence, without a beginning, never ended (expires). */
+    reset();
+    run(1, eth(0x0800, ip4(132, sctp1(0x02, 10, "a"))));
+    run(1, eth(0x0800, ip4(132, sctp1(0x01, 12, "c"))));
+    CHECK_INT(C.drop_sctp_fragmented, 1);
+    run(1, eth(0x0800, ip4(132, sctp1(0x01, 13, "d"))));
+    CHECK_INT(C.drop_sctp_fragmented, 2);
+    run(1, eth(0x0800, ip4(132, sctp1(0x02, 20, "e"))));
+    net_expire(dec, 1000000 + 31000000);
+    CHECK_INT(C.drop_sctp_fragmented, 3);
+    CHECK_INT(ngot, 0);
 
     /* SCTP chunk longer than the packet; chunk length below 4. */
     reset();
@@ -639,9 +683,9 @@ static struct pk erspan2_frame(void)
 static struct pk erspan3_frame(bool platform)
 {
     struct pk e = {.n = 0};
-    put32(&e, 0x20000001); /* version 2 */
-    put32(&e, 0x12345678); /* timestamp */
-    put16(&e, 0);          /* SGT */
+    put32(&e, 0x20000001);       /* version 2 */
+    put32(&e, 0x12345678);       /* timestamp */
+    put16(&e, 0);                /* SGT */
     put16(&e, platform ? 1 : 0); /* P=0, FT=0 (Ethernet), HW ID, D, Gra, O */
     if (platform) {
         put32(&e, 0x08000000);
@@ -655,9 +699,10 @@ static struct pk erspan3_frame(bool platform)
 static void test_truncation(void)
 {
     check_prefixes(1, eth(0x0800, sip_udp4()), __LINE__);
-    check_prefixes(1, vlan(0x88a8, 2, vlan(0x8100, 3, eth(0x86dd, ip6("::1", "::2", 17,
-                                                                       udp(1, 2, text("hi")))))),
-                   __LINE__);
+    check_prefixes(
+        1,
+        vlan(0x88a8, 2, vlan(0x8100, 3, eth(0x86dd, ip6("::1", "::2", 17, udp(1, 2, text("hi")))))),
+        __LINE__);
     check_prefixes(1, erspan2_frame(), __LINE__);
     check_prefixes(1, erspan3_frame(true), __LINE__);
     check_prefixes(12, ip4(6, tcp(1, 2, 3, 0x18, text("tcp data"))), __LINE__);
@@ -696,8 +741,8 @@ static void test_tunnels(void)
 
     /* Transparent Ethernet bridging, the outer VLAN wins over the inner one. */
     reset();
-    run(1, vlan(0x8100, 7, eth(0x0800, ip4(47, gre(0x2000, 0x6558,
-                                                       vlan(0x8100, 8, eth(0x0800, sip)))))));
+    run(1, vlan(0x8100, 7,
+                eth(0x0800, ip4(47, gre(0x2000, 0x6558, vlan(0x8100, 8, eth(0x0800, sip)))))));
     CHECK_SIP4(7);
 
     reset();
@@ -905,8 +950,7 @@ static void test_ipv4_fragments(void)
     CHECK(big_payload_ok(1, 'a'));
 
     /* Bounded table: the oldest datagram gives way. */
-    struct net_limits lim = {.frag_max_datagrams = 2, .frag_max_bytes = 100,
-                             .vxlan_port = 4789};
+    struct net_limits lim = {.frag_max_datagrams = 2, .frag_max_bytes = 100, .vxlan_port = 4789};
     struct net_decoder *d2 = net_decoder_new(&lim, &C, deliver, NULL);
     reset();
     for (unsigned id = 1; id <= 3; id++) {

@@ -54,8 +54,8 @@ static void reset(void)
 
 static struct tcp_reassembler *make(size_t max_flows, size_t max_buf)
 {
-    struct tcp_limits lim = {.max_flows = max_flows, .max_flow_buffer = max_buf,
-                             .idle_timeout = 10000000};
+    struct tcp_limits lim = {
+        .max_flows = max_flows, .max_flow_buffer = max_buf, .idle_timeout = 10000000};
     reset();
     return tcp_reassembler_new(&lim, &C, on_line, app_free, NULL);
 }
@@ -121,8 +121,8 @@ static void test_retransmission_and_overlap(void)
     seg(r, 100, PA, "a\n");
     seg(r, 100, PA, "a\n");
     seg(r, 102, PA, "bb");
-    seg(r, 102, PA, "bb");   /* retransmitted while unconsumed */
-    seg(r, 103, PA, "b\nc"); /* overlaps one byte */
+    seg(r, 102, PA, "bb");         /* retransmitted while unconsumed */
+    seg(r, 103, PA, "b\nc");       /* overlaps one byte */
     seg(r, 100, PA, "a\nbb\nc\n"); /* covers everything, one new byte */
     CHECK_STR(out, "a\nbb\nc\n");
     CHECK_INT(C.drop_tcp_gap + C.drop_tcp_overflow, 0);
@@ -162,7 +162,7 @@ static void test_pickup_and_wrap(void)
 
     r = make(0, 0);
     seg(r, 0xfffffffcu, TCPF_SYN, "");
-    seg(r, 0xffffffffu, PA, "c");  /* out of order across the wrap */
+    seg(r, 0xffffffffu, PA, "c"); /* out of order across the wrap */
     seg(r, 0x00000000u, PA, "d\n");
     seg(r, 0xfffffffdu, PA, "ab");
     CHECK_STR(out, "abcd\n");
@@ -183,8 +183,7 @@ static void test_gap_and_overflow(void)
     CHECK_INT(C.drop_tcp_gap, 1);
     CHECK_STR(out, "x\n0123456789012345678901234567890\nabcdefghijklmnopqrstuvwxyzabcd\n");
     seg(r, 163, PA, "next\n");
-    CHECK_STR(out,
-              "x\n0123456789012345678901234567890\nabcdefghijklmnopqrstuvwxyzabcd\nnext\n");
+    CHECK_STR(out, "x\n0123456789012345678901234567890\nabcdefghijklmnopqrstuvwxyzabcd\nnext\n");
 
     /* Unconsumed data beyond the bound is dropped; the stream goes on. */
     char big[80];
