@@ -147,6 +147,9 @@ static void flow_free(struct tcp_reassembler *r, struct flow *f)
     *pp = f->hnext;
     list_unlink(r, f);
     r->count--;
+    /* A message cut short by the close, or data held beyond a gap that never filled. */
+    if (f->len || f->ooo)
+        COUNT(r->c, drop_tcp_unfinished);
     if (f->pub.app && r->app_free)
         r->app_free(f->pub.app);
     ooo_clear(f);

@@ -216,15 +216,22 @@ static void test_close_expire_bound(void)
     CHECK_STR(out, "a\nb\nc\nd\n");
     CHECK_INT(apps_freed, 2);
 
+    /* Closing with a message half received counts it. */
+    CHECK_INT(C.drop_tcp_unfinished, 0);
+    seg_p(r, 41000, 1000, 1, PA, "half a mess");
+    seg_p(r, 41000, 1000, 12, TCPF_FIN | A, "age");
+    CHECK_INT(C.drop_tcp_unfinished, 1);
+    CHECK_INT(apps_freed, 3);
+
     /* RST frees at once. */
     seg(r, 200, PA, "e\n");
     seg(r, 202, TCPF_RST, "");
-    CHECK_INT(apps_freed, 3);
+    CHECK_INT(apps_freed, 4);
 
     /* A new SYN on the same 4-tuple replaces the old flow. */
     seg(r, 300, PA, "f\n");
     seg(r, 5000, TCPF_SYN, "");
-    CHECK_INT(apps_freed, 4);
+    CHECK_INT(apps_freed, 5);
     seg(r, 5001, PA, "g\n");
     CHECK_STR(out, "a\nb\nc\nd\ne\nf\ng\n");
 
@@ -236,14 +243,14 @@ static void test_close_expire_bound(void)
 
     /* Idle expiry frees both, and frees room for new flows. */
     tcp_reassembler_expire(r, 1000 + 5000000);
-    CHECK_INT(apps_freed, 4);
+    CHECK_INT(apps_freed, 5);
     tcp_reassembler_expire(r, 1000 + 10000001);
-    CHECK_INT(apps_freed, 6);
+    CHECK_INT(apps_freed, 7);
     seg_p(r, 40002, 20000000, 1, PA, "i\n");
     CHECK_STR(out, "a\nb\nc\nd\ne\nf\ng\nh\ni\n");
     /* Opportunistic expiry on the next segment. */
     seg_p(r, 40003, 40000000, 1, PA, "j\n");
-    CHECK_INT(apps_freed, 7);
+    CHECK_INT(apps_freed, 8);
     tcp_reassembler_free(r);
     CHECK_INT(apps_freed, apps_made);
 }
