@@ -194,7 +194,6 @@ static void on_l4(void *user, const struct l4_packet *pkt)
         }
         if (sip_port || tcp_reassembler_has_flow(p->tcp, pkt) ||
             (cfg->sip_detect_any_port && looks_like_sip_over_tcp_start(pkt->payload))) {
-            COUNT(p->counters, tcp_segments);
             tcp_reassembler_segment(p->tcp, pkt);
         }
         break;

@@ -193,6 +193,16 @@ static struct flow *flow_lookup(struct tcp_reassembler *r, const struct l4_packe
     return NULL;
 }
 
+bool tcp_reassembler_has_flow(const struct tcp_reassembler *r, const struct l4_packet *seg)
+{
+    uint32_t h = flow_hash(seg);
+    for (const struct flow *f = r->buckets[h & r->mask]; f; f = f->hnext)
+        if (f->hash == h && f->pub.sport == seg->sport && f->pub.dport == seg->dport &&
+            ip_addr_equal(&f->pub.src, &seg->src) && ip_addr_equal(&f->pub.dst, &seg->dst))
+            return true;
+    return false;
+}
+
 static struct flow *flow_new(struct tcp_reassembler *r, const struct l4_packet *seg, uint32_t h)
 {
     struct flow *f = calloc(1, sizeof(*f));
