@@ -1111,16 +1111,33 @@ int main(int argc, char **argv)
     }
 
     /* Spread call starts so that about C calls are up at once: one start every
-     * (mean call length / C), the mean being ringing (~2 s) plus talk. */
+     * (mean call length / C), the mean being ringing (~2 s) plus talk.  A call that
+     * would make C + 1 is held back until the earliest one ends, so C is a bound. */
     unsigned long conc = o.concurrency ? o.concurrency : o.calls;
     int64_t spacing = (int64_t)((o.duration + 2.0) * USEC / (double)conc);
+    struct heap ends = {calloc(conc, sizeof(*ends.v)), 0};
+    if (!ends.v) {
+        fprintf(stderr, "gen_calls: out of memory\n");
+        return 1;
+    }
     struct prng r = {o.seed};
     struct tone_cache tones = {0};
+    int64_t prev_start = 0;
     for (unsigned long i = 0; i < o.calls; i++) {
         enum outcome oc = o.scenario == 0 ? mix_outcome(i) : O_ANSWERED;
         int64_t t0 = (int64_t)i * spacing + prng_range(&r, 0, spacing / 2 + 1) + 100 * MSEC;
+        if (t0 < prev_start)
+            t0 = prev_start;
+        if (ends.n == conc && ends.v[0].t + 10 * MSEC > t0)
+            t0 = ends.v[0].t + 10 * MSEC;
+        prev_start = t0;
         struct call *c = &calls[i];
         plan_call(c, &r, (uint32_t)i, t0, o.duration, oc, o.pt);
+        struct heap_item end = {c->ev[c->nev - 1].t, 0};
+        if (ends.n == conc)
+            heap_replace_top(&ends, &end);
+        else
+            heap_push(&ends, end);
         heap_push(&h, (struct heap_item){c->ev[0].t, (uint32_t)(i * 3)});
         if (c->t_answer >= 0) {
             for (int d = 0; d < 2; d++) {
@@ -1214,6 +1231,7 @@ int main(int argc, char **argv)
     free(w);
     tone_cache_free(&tones);
     free(h.v);
+    free(ends.v);
     free(calls);
     return 0;
 }
