@@ -1,0 +1,58 @@
+#!/bin/bash
+# `make demo`: a dozen generated calls (answered, cancelled, busy, rejected, a 401
+# challenge, a hold) imported into a fresh data directory, the calls table, then the web
+# UI when this build has one.
+#
+# Usage: tests/bench/demo.sh BUILD_DIR      (environment: GREFFIER_BIN, DEMO_LISTEN)
+set -eu
+cd "$(dirname "$0")/../.."
+
+BUILD=${1:-build}
+BIN=${GREFFIER_BIN:-$PWD/$BUILD/greffier}
+GEN=$PWD/$BUILD/bench/gen_calls
+DEMO=$PWD/$BUILD/demo
+DATA=$DEMO/data
+LISTEN=${DEMO_LISTEN:-127.0.0.1:8080}
+
+for f in "$BIN" "$GEN"; do
+    if [ ! -x "$f" ]; then
+        echo "demo: $f is missing: run 'make demo' (it builds both)" >&2
+        exit 1
+    fi
+done
+
+if [ -t 1 ]; then
+    say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+else
+    say() { printf '\n$ %s\n' "$*"; }
+fi
+
+mkdir -p "$DEMO"
+say "$GEN --calls 12 --duration 30 --scenario mix -o $DEMO/calls.pcap"
+"$GEN" --calls 12 --duration 30 --scenario mix -o "$DEMO/calls.pcap"
+
+rm -rf "$DATA"
+say "$BIN init -d $DATA"
+"$BIN" init -d "$DATA"
+
+say "$BIN -d $DATA import $DEMO/calls.pcap"
+"$BIN" -d "$DATA" import "$DEMO/calls.pcap"
+
+say "$BIN -d $DATA calls"
+"$BIN" -d "$DATA" calls
+
+echo
+echo "What the generator made (the truth to compare with): $DEMO/calls.truth.json"
+
+if "$BIN" serve --help >/dev/null 2>&1; then
+    echo
+    echo "Starting the web UI on http://$LISTEN/ (Ctrl-C stops it)."
+    echo "Log in with the account that 'greffier init' printed above; to add one, see"
+    echo "  $BIN -d $DATA user --help"
+    say "$BIN -d $DATA serve --no-capture --listen $LISTEN"
+    exec "$BIN" -d "$DATA" serve --no-capture --listen "$LISTEN"
+else
+    echo
+    echo "This build has no 'greffier serve' yet: the web UI arrives with a later issue."
+    echo "Meanwhile: $BIN -d $DATA calls --json"
+fi

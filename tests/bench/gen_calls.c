@@ -1,0 +1,1237 @@
+/*
+ * gen_calls.c - writes a synthetic but realistic capture of SIP calls with G.711 media,
+ * for greffier's benchmarks, demo and golden tests.
+ *
+ * What it models: the mirror port of a PBX LAN.  The PBX (10.0.0.1) places calls to
+ * phones (10.1.x.y, internal calls) and to an operator trunk (192.0.2.1, outbound calls),
+ * and the trunk delivers inbound calls to the PBX with the caller in P-Asserted-Identity
+ * (RFC 3325).  Each call is one SIP dialog over UDP (RFC 3261: INVITE/100/180/200/ACK,
+ * BYE/200 from a random side, CANCEL/487, 486, 403/404, a 401 digest challenge
+ * (RFC 2617 / RFC 3261 §22), a hold re-INVITE (RFC 3264 §8.4 sendonly/recvonly)), its
+ * SDP offer and answer (RFC 4566) and an RTP stream each way (RFC 3550 §5.1 header,
+ * RFC 3551 payload types 0/8, 20 ms packets of 160 samples) carrying a tone whose
+ * frequency differs per direction, encoded with the ITU-T G.711 algorithm.
+ *
+ * Every event of every call is merged by time through a binary heap so the file is in
+ * timestamp order.  All randomness comes from one splitmix64 generator seeded by --seed
+ * and all times from --start, so the same arguments always give a byte-identical file.
+ * A sidecar FILE.truth.json says what each call is (parties, outcome, times, tones,
+ * packet counts) so tests can compare greffier's output with the truth.
+ *
+ * It is one self-contained file on purpose (the Makefile builds tests/bench/<name>.c
+ * alone), linking only libpcap and libm.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define USEC 1000000LL
+#define MSEC 1000LL
+#define RTP_PTIME_US (20 * MSEC)
+#define RTP_SAMPLES 160
+#define TONE_PERIOD 8000 /* samples: an integer frequency repeats exactly every second */
+#define MAX_SIP_EVENTS 32
+#define SIP_PORT 5060
+
+#define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
+static const uint32_t PBX_IP = IP4(10, 0, 0, 1);
+static const uint32_t TRUNK_IP = IP4(192, 0, 2, 1);
+
+/* ------------------------------------------------------------------------------------ */
+/* Deterministic randomness (splitmix64: tiny, fast, good enough for test data).        */
+
+struct prng {
+    uint64_t s;
+};
+
+static uint64_t prng_next(struct prng *r)
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [lo, hi] (inclusive); the modulo bias is irrelevant for test data. */
+static int64_t prng_range(struct prng *r, int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)(prng_next(r) % (uint64_t)(hi - lo + 1));
+}
+
+/* A stable 64-bit value derived from a call's seed and a label, so that identifiers
+ * (branches, tags) need no storage and a request and its responses agree. */
+static uint64_t mix64(uint64_t seed, uint64_t label)
+{
+    struct prng r = {seed ^ (label * 0xd1b54a32d192ed03ULL)};
+    prng_next(&r);
+    return prng_next(&r);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* G.711 (ITU-T G.711, the classic Sun reference formulation).                          */
+
+static uint8_t linear_to_ulaw(int pcm)
+{
+    static const int seg_end[8] = {0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF};
+    int mask, seg;
+
+    /* mu-law works on 14-bit samples with a bias of 33 (0x84 at 16-bit scale / 4). */
+    pcm >>= 2;
+    if (pcm < 0) {
+        pcm = -pcm;
+        mask = 0x7F;
+    } else {
+        mask = 0xFF;
+    }
+    if (pcm > 8159)
+        pcm = 8159;
+    pcm += 0x84 >> 2;
+    for (seg = 0; seg < 8; seg++)
+        if (pcm <= seg_end[seg])
+            break;
+    if (seg >= 8)
+        return (uint8_t)(0x7F ^ mask);
+    return (uint8_t)(((seg << 4) | ((pcm >> (seg + 1)) & 0xF)) ^ mask);
+}
+
+static uint8_t linear_to_alaw(int pcm)
+{
+    static const int seg_end[8] = {0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF};
+    int mask, seg, aval;
+
+    /* A-law works on 13-bit samples; even bits are inverted (XOR 0x55) on the wire. */
+    pcm >>= 3;
+    if (pcm >= 0) {
+        mask = 0xD5;
+    } else {
+        mask = 0x55;
+        pcm = -pcm - 1;
+    }
+    for (seg = 0; seg < 8; seg++)
+        if (pcm <= seg_end[seg])
+            break;
+    if (seg >= 8)
+        return (uint8_t)(0x7F ^ mask);
+    aval = seg << 4;
+    if (seg < 2)
+        aval |= (pcm >> 1) & 0xF;
+    else
+        aval |= (pcm >> seg) & 0xF;
+    return (uint8_t)(aval ^ mask);
+}
+
+/* One second of encoded tone (plus one packet of wrap-around) per frequency and law,
+ * computed once: encoding 2 million packets sample by sample would dominate the run. */
+struct tone {
+    int hz;
+    int pt;
+    uint8_t data[TONE_PERIOD + RTP_SAMPLES];
+};
+
+struct tone_cache {
+    struct tone **t; /* each tone allocated alone: streams keep pointers to them */
+    size_t n, cap;
+};
+
+static const struct tone *tone_get(struct tone_cache *c, int hz, int pt)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->t[i]->hz == hz && c->t[i]->pt == pt)
+            return c->t[i];
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        struct tone **t = realloc(c->t, cap * sizeof(*t));
+        if (!t) {
+            fprintf(stderr, "gen_calls: out of memory\n");
+            exit(1);
+        }
+        c->t = t;
+        c->cap = cap;
+    }
+    struct tone *t = malloc(sizeof(*t));
+    if (!t) {
+        fprintf(stderr, "gen_calls: out of memory\n");
+        exit(1);
+    }
+    c->t[c->n++] = t;
+    t->hz = hz;
+    t->pt = pt;
+    for (int i = 0; i < TONE_PERIOD + RTP_SAMPLES; i++) {
+        double v = 8000.0 * sin(2.0 * M_PI * hz * (double)(i % TONE_PERIOD) / 8000.0);
+        int s = (int)lrint(v);
+        t->data[i] = pt == 0 ? linear_to_ulaw(s) : linear_to_alaw(s);
+    }
+    return t;
+}
+
+static void tone_cache_free(struct tone_cache *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->t[i]);
+    free(c->t);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* The calls.                                                                           */
+
+enum call_type { T_INTERNAL, T_OUTBOUND, T_INBOUND };
+static const char *const type_name[] = {"internal", "outbound", "inbound"};
+
+enum outcome {
+    O_ANSWERED,
+    O_HOLD,      /* answered, put on hold and resumed by re-INVITEs */
+    O_AUTH,      /* 401 challenge, INVITE again with credentials, answered */
+    O_CANCELLED, /* CANCEL while ringing: 200 (CANCEL), 487, ACK */
+    O_BUSY,      /* 486 */
+    O_NOTFOUND,  /* 404 */
+    O_FORBIDDEN, /* 403 */
+};
+
+enum method { M_INVITE, M_ACK, M_BYE, M_CANCEL };
+static const char *const method_name[] = {"INVITE", "ACK", "BYE", "CANCEL"};
+
+enum sdp_mode { SDP_NONE, SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY };
+static const char *const sdp_mode_name[] = {"", "sendrecv", "sendonly", "recvonly"};
+
+/* One SIP message of a call.  Requests and their responses share a branch label. */
+struct sip_event {
+    int64_t t;      /* microseconds from --start */
+    uint8_t method; /* enum method (of the request, or of the CSeq of a response) */
+    uint8_t sdp;    /* enum sdp_mode */
+    bool by_caller; /* the request was sent by the caller's side */
+    bool auth;      /* carries Authorization (the INVITE after a 401) */
+    uint8_t to_tag; /* 0: none, 1: the dialog's, 2: the one of the 401 */
+    uint8_t sdp_version;
+    uint16_t code; /* 0 for a request */
+    uint32_t cseq;
+    uint32_t branch; /* label of the transaction */
+    bool in_dialog;  /* request-URI is the peer's Contact rather than the AoR */
+};
+
+struct endpoint {
+    uint32_t sig_ip, media_ip;
+    uint16_t media_port;
+    char number[24];
+    char name[48];     /* display name, empty when none */
+    uint32_t domain;   /* host part of the address-of-record */
+    const char *agent; /* User-Agent / Server */
+    bool pai;          /* sends P-Asserted-Identity */
+};
+
+struct rtp_stream {
+    int64_t start, stop;         /* first tick time, no tick at or after stop */
+    int64_t gap_start, gap_stop; /* ticks in [gap_start, gap_stop) are not sent (hold) */
+    uint64_t tick;               /* next tick number */
+    uint32_t ssrc, ts0;
+    uint16_t seq;
+    bool marker;
+    int hz;
+    uint64_t sent;
+    struct prng jitter;
+    const struct tone *tone;
+};
+
+struct call {
+    uint32_t index;
+    uint64_t seed;
+    enum call_type type;
+    enum outcome outcome;
+    int pt; /* 0 PCMU, 8 PCMA */
+    char call_id[48];
+    struct endpoint caller, callee;
+    uint64_t sess_caller, sess_callee; /* SDP o= session ids */
+    struct sip_event ev[MAX_SIP_EVENTS];
+    unsigned nev, next_ev;
+    struct rtp_stream rtp[2];         /* 0: caller to callee, 1: callee to caller */
+    int64_t t_start, t_answer, t_end; /* -1 when none */
+    int sip_code;
+    const char *status;
+    bool bye_by_caller;
+};
+
+struct options {
+    unsigned long calls;
+    double duration;
+    unsigned long concurrency; /* 0: default (all calls) */
+    int pt;
+    uint64_t seed;
+    int64_t start;
+    int scenario; /* -1 default, 0 mix, 1 answered */
+    const char *out;
+};
+
+static const char *const first_names[] = {
+    "Alice",   "Bruno",  "Camille", "David",  "Elodie", "Francois", "Gaelle", "Hugo",
+    "Ines",    "Julien", "Karine",  "Louis",  "Manon",  "Nicolas",  "Oceane", "Pierre",
+    "Quentin", "Rose",   "Sophie",  "Thomas", "Ursula", "Victor",   "Wendy",  "Yann",
+};
+static const char *const last_names[] = {
+    "Martin", "Bernard", "Dubois", "Thomas",  "Robert",   "Richard", "Petit",  "Durand",
+    "Leroy",  "Moreau",  "Simon",  "Laurent", "Lefebvre", "Michel",  "Garcia", "David",
+};
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static void random_name(struct prng *r, char *out, size_t size)
+{
+    snprintf(out, size, "%s %s", first_names[prng_next(r) % NELEM(first_names)],
+             last_names[prng_next(r) % NELEM(last_names)]);
+}
+
+/* Internal extensions 2000-2999, each phone at a fixed private address. */
+static void extension(struct prng *r, struct endpoint *e)
+{
+    unsigned ext = (unsigned)prng_range(r, 0, 999);
+    snprintf(e->number, sizeof(e->number), "%u", 2000 + ext);
+    e->sig_ip = IP4(10, 1, ext / 250, ext % 250 + 1);
+    random_name(r, e->name, sizeof(e->name));
+}
+
+/* A French mobile number: dialled nationally (06/07...) or presented as +33. */
+static void mobile(struct prng *r, char *out, size_t size, bool international)
+{
+    unsigned d = (unsigned)prng_range(r, 6, 7);
+    unsigned rest = (unsigned)prng_range(r, 0, 99999999);
+    if (international)
+        snprintf(out, size, "+33%u%08u", d, rest);
+    else
+        snprintf(out, size, "0%u%08u", d, rest);
+}
+
+static void add_ev(struct call *c, struct sip_event ev)
+{
+    if (c->nev >= MAX_SIP_EVENTS) {
+        fprintf(stderr, "gen_calls: internal error: too many SIP events\n");
+        exit(1);
+    }
+    c->ev[c->nev++] = ev;
+}
+
+static struct sip_event req(int64_t t, enum method m, bool by_caller, uint32_t cseq,
+                            uint32_t branch)
+{
+    return (struct sip_event){
+        .t = t, .method = (uint8_t)m, .by_caller = by_caller, .cseq = cseq, .branch = branch};
+}
+
+static struct sip_event resp(const struct sip_event *rq, int64_t t, uint16_t code, uint8_t tag)
+{
+    struct sip_event e = *rq;
+    e.t = t;
+    e.code = code;
+    e.to_tag = tag;
+    e.sdp = SDP_NONE;
+    e.auth = false;
+    return e;
+}
+
+/* Plans one call: parties, addresses, every SIP message with its time, RTP windows. */
+static void plan_call(struct call *c, struct prng *r, uint32_t index, int64_t t0, double duration,
+                      enum outcome outcome, int pt)
+{
+    memset(c, 0, sizeof(*c));
+    c->index = index;
+    c->seed = prng_next(r);
+    c->outcome = outcome;
+    c->pt = pt;
+    c->t_answer = -1;
+    c->t_end = -1;
+
+    unsigned roll = (unsigned)prng_range(r, 0, 99);
+    c->type = roll < 40 ? T_OUTBOUND : roll < 75 ? T_INBOUND : T_INTERNAL;
+    if (outcome == O_AUTH || outcome == O_NOTFOUND)
+        c->type = T_OUTBOUND; /* the operator challenges and knows which numbers exist */
+
+    /* RTP ports: even, distinct per call on each host (RFC 3550 §11). */
+    struct endpoint *a = &c->caller, *b = &c->callee;
+    uint16_t pbx_port = (uint16_t)(10000 + 2 * (index % 25000));
+    uint16_t trunk_port = (uint16_t)(20000 + 2 * (index % 20000));
+    switch (c->type) {
+    case T_INTERNAL: /* the PBX delivers the call to the called phone */
+        extension(r, a);
+        do
+            extension(r, b);
+        while (strcmp(a->number, b->number) == 0);
+        a->sig_ip = PBX_IP;
+        a->domain = PBX_IP;
+        a->agent = "GenPBX/4.2";
+        a->media_port = pbx_port;
+        b->domain = PBX_IP;
+        b->agent = "GenPhone/1.8";
+        b->media_port = (uint16_t)(16384 + 2 * (index % 8000));
+        break;
+    case T_OUTBOUND:
+        extension(r, a);
+        a->sig_ip = PBX_IP;
+        a->domain = PBX_IP;
+        a->agent = "GenPBX/4.2";
+        a->media_port = pbx_port;
+        mobile(r, b->number, sizeof(b->number), false);
+        b->sig_ip = TRUNK_IP;
+        b->domain = TRUNK_IP;
+        b->agent = "GenTrunk/2.0";
+        b->media_port = trunk_port;
+        break;
+    case T_INBOUND:
+        mobile(r, a->number, sizeof(a->number), true);
+        random_name(r, a->name, sizeof(a->name));
+        a->sig_ip = TRUNK_IP;
+        a->domain = TRUNK_IP;
+        a->agent = "GenTrunk/2.0";
+        a->pai = true;
+        a->media_port = trunk_port;
+        extension(r, b);
+        b->sig_ip = PBX_IP;
+        b->domain = PBX_IP;
+        b->agent = "GenPBX/4.2";
+        b->media_port = pbx_port;
+        break;
+    }
+    a->media_ip = a->sig_ip;
+    b->media_ip = b->sig_ip;
+
+    snprintf(c->call_id, sizeof(c->call_id), "%016" PRIx64 "%04" PRIx32 "@%u.%u.%u.%u",
+             prng_next(r), index & 0xffff, a->sig_ip >> 24, (a->sig_ip >> 16) & 255,
+             (a->sig_ip >> 8) & 255, a->sig_ip & 255);
+    c->sess_caller = prng_range(r, 100000, 999999999);
+    c->sess_callee = prng_range(r, 100000, 999999999);
+
+    /* The SIP exchange, in time order (RFC 3261 §13, §15, §9; RFC 3665 flows). */
+    int64_t t = t0;
+    uint32_t cseq = (uint32_t)prng_range(r, 1, 200), br = 0;
+    c->t_start = t;
+    struct sip_event inv = req(t, M_INVITE, true, cseq, br);
+    inv.sdp = SDP_SENDRECV;
+    inv.sdp_version = 1;
+    add_ev(c, inv);
+    if (outcome == O_AUTH) {
+        t += prng_range(r, 2, 15) * MSEC;
+        add_ev(c, resp(&inv, t, 401, 2));
+        struct sip_event ack = req(t + prng_range(r, 1, 5) * MSEC, M_ACK, true, cseq, br);
+        ack.to_tag = 2;
+        add_ev(c, ack);
+        t = ack.t + prng_range(r, 5, 30) * MSEC;
+        inv = req(t, M_INVITE, true, ++cseq, ++br);
+        inv.sdp = SDP_SENDRECV;
+        inv.sdp_version = 1;
+        inv.auth = true;
+        add_ev(c, inv);
+    }
+    t += prng_range(r, 1, 20) * MSEC;
+    add_ev(c, resp(&inv, t, 100, 0));
+    if (outcome == O_NOTFOUND || outcome == O_FORBIDDEN) {
+        t += prng_range(r, 20, 300) * MSEC;
+        c->sip_code = outcome == O_NOTFOUND ? 404 : 403;
+        c->status = "rejected";
+        add_ev(c, resp(&inv, t, (uint16_t)c->sip_code, 1));
+        c->t_end = t;
+        struct sip_event ack = req(t + prng_range(r, 1, 5) * MSEC, M_ACK, true, cseq, br);
+        ack.to_tag = 1;
+        add_ev(c, ack);
+        return;
+    }
+    t += prng_range(r, 20, 200) * MSEC;
+    add_ev(c, resp(&inv, t, 180, 1));
+    if (outcome == O_BUSY) {
+        t += prng_range(r, 100, 1500) * MSEC;
+        c->sip_code = 486;
+        c->status = "busy";
+        add_ev(c, resp(&inv, t, 486, 1));
+        c->t_end = t;
+        struct sip_event ack = req(t + prng_range(r, 1, 5) * MSEC, M_ACK, true, cseq, br);
+        ack.to_tag = 1;
+        add_ev(c, ack);
+        return;
+    }
+    if (outcome == O_CANCELLED) {
+        /* RFC 3261 §9.1: CANCEL reuses the INVITE's branch and CSeq number. */
+        t += prng_range(r, 3000, 8000) * MSEC;
+        struct sip_event cancel = req(t, M_CANCEL, true, cseq, br);
+        add_ev(c, cancel);
+        t += prng_range(r, 2, 20) * MSEC;
+        add_ev(c, resp(&cancel, t, 200, 1));
+        t += prng_range(r, 1, 10) * MSEC;
+        add_ev(c, resp(&inv, t, 487, 1));
+        c->sip_code = 487;
+        c->status = "cancelled";
+        c->t_end = t;
+        struct sip_event ack = req(t + prng_range(r, 1, 5) * MSEC, M_ACK, true, cseq, br);
+        ack.to_tag = 1;
+        add_ev(c, ack);
+        return;
+    }
+
+    t += prng_range(r, 500, 4000) * MSEC;
+    struct sip_event ok = resp(&inv, t, 200, 1);
+    ok.sdp = SDP_SENDRECV;
+    ok.sdp_version = 1;
+    add_ev(c, ok);
+    c->t_answer = t;
+    c->sip_code = 200;
+    c->status = "answered";
+    int64_t t_ok = t;
+    t += prng_range(r, 5, 40) * MSEC;
+    struct sip_event ack = req(t, M_ACK, true, cseq, ++br);
+    ack.to_tag = 1;
+    ack.in_dialog = true;
+    add_ev(c, ack);
+    int64_t t_ack = t;
+
+    int64_t talk = (int64_t)(duration * USEC);
+    talk += prng_range(r, -talk / 10, talk / 10);
+    if (talk < USEC)
+        talk = USEC;
+    int64_t t_bye = t_ok + talk;
+    int64_t gap_start = 0, gap_stop = 0;
+    if (outcome == O_HOLD) {
+        /* Hold for the middle half: the caller offers sendonly, the callee answers
+         * recvonly and falls silent; a second re-INVITE resumes (RFC 3264 §8.4). */
+        unsigned version = 1;
+        int64_t th = t_ok + talk / 4, tr = t_ok + talk * 3 / 4;
+        for (int k = 0; k < 2; k++) {
+            int64_t tt = k == 0 ? th : tr;
+            version++;
+            struct sip_event re = req(tt, M_INVITE, true, ++cseq, ++br);
+            re.to_tag = 1;
+            re.in_dialog = true;
+            re.sdp = k == 0 ? SDP_SENDONLY : SDP_SENDRECV;
+            re.sdp_version = (uint8_t)version;
+            add_ev(c, re);
+            struct sip_event ok2 = resp(&re, tt + prng_range(r, 5, 30) * MSEC, 200, 1);
+            ok2.sdp = k == 0 ? SDP_RECVONLY : SDP_SENDRECV;
+            ok2.sdp_version = (uint8_t)version;
+            add_ev(c, ok2);
+            struct sip_event ack2 =
+                req(ok2.t + prng_range(r, 2, 20) * MSEC, M_ACK, true, cseq, ++br);
+            ack2.to_tag = 1;
+            ack2.in_dialog = true;
+            add_ev(c, ack2);
+            if (k == 0)
+                gap_start = ok2.t;
+            else
+                gap_stop = ok2.t;
+        }
+    }
+    c->bye_by_caller = prng_next(r) & 1;
+    uint32_t bye_cseq = c->bye_by_caller ? ++cseq : (uint32_t)prng_range(r, 1, 5000);
+    struct sip_event bye = req(t_bye, M_BYE, c->bye_by_caller, bye_cseq, ++br);
+    bye.to_tag = 1;
+    bye.in_dialog = true;
+    add_ev(c, bye);
+    add_ev(c, resp(&bye, t_bye + prng_range(r, 3, 40) * MSEC, 200, 1));
+    c->t_end = t_bye;
+
+    /* Media: the callee sends once it has answered, the caller once it has acked. */
+    for (int d = 0; d < 2; d++) {
+        struct rtp_stream *s = &c->rtp[d];
+        s->start = (d == 0 ? t_ack : t_ok) + prng_range(r, 1, 15) * MSEC;
+        s->stop = t_bye;
+        if (d == 1) {
+            s->gap_start = gap_start;
+            s->gap_stop = gap_stop;
+        }
+        s->ssrc = (uint32_t)prng_next(r);
+        s->ts0 = (uint32_t)prng_next(r);
+        s->seq = (uint16_t)prng_next(r);
+        s->marker = true;
+        s->hz = d == 0 ? (int)prng_range(r, 15, 35) * 20 : (int)prng_range(r, 18, 30) * 50;
+        s->jitter.s = prng_next(r);
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Packets: Ethernet II, IPv4 (RFC 791), UDP (RFC 768) with real checksums.             */
+
+struct writer {
+    pcap_dumper_t *dump;
+    int64_t epoch_us;
+    uint16_t ip_id;
+    uint64_t packets, bytes, sip, rtp;
+    uint8_t buf[8192];
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+    for (size_t i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (len & 1)
+        sum += (uint32_t)(p[len - 1] << 8);
+    return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* Locally administered MAC derived from the IPv4 address. */
+static void mac_of(uint8_t *p, uint32_t ip)
+{
+    p[0] = 0x02;
+    p[1] = 0x00;
+    put32(p + 2, ip);
+}
+
+/* Frames the payload already placed at w->buf + 42 and dumps it at time t. */
+static void emit_udp(struct writer *w, int64_t t, uint32_t src, uint16_t sport, uint32_t dst,
+                     uint16_t dport, size_t len, uint8_t tos)
+{
+    uint8_t *p = w->buf;
+    mac_of(p, dst);
+    mac_of(p + 6, src);
+    put16(p + 12, 0x0800);
+    uint8_t *ip = p + 14;
+    ip[0] = 0x45;
+    ip[1] = tos;
+    put16(ip + 2, (uint16_t)(20 + 8 + len));
+    put16(ip + 4, w->ip_id++);
+    put16(ip + 6, 0x4000); /* DF */
+    ip[8] = 64;
+    ip[9] = 17;
+    put16(ip + 10, 0);
+    put32(ip + 12, src);
+    put32(ip + 16, dst);
+    put16(ip + 10, fold(sum16(ip, 20, 0)));
+    uint8_t *udp = ip + 20;
+    put16(udp, sport);
+    put16(udp + 2, dport);
+    put16(udp + 4, (uint16_t)(8 + len));
+    put16(udp + 6, 0);
+    uint32_t sum = sum16(ip + 12, 8, 0) + 17 + (uint32_t)(8 + len);
+    uint16_t ck = fold(sum16(udp, 8 + len, sum));
+    put16(udp + 6, ck ? ck : 0xffff);
+
+    struct pcap_pkthdr h;
+    int64_t abs_us = w->epoch_us + t;
+    h.ts.tv_sec = (time_t)(abs_us / USEC);
+    h.ts.tv_usec = (suseconds_t)(abs_us % USEC);
+    h.caplen = h.len = (uint32_t)(42 + len);
+    pcap_dump((u_char *)w->dump, &h, w->buf);
+    w->packets++;
+    w->bytes += h.caplen;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* SIP text.                                                                            */
+
+struct text {
+    char *p;
+    size_t len, cap;
+};
+
+__attribute__((format(printf, 2, 3))) static void tprintf(struct text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= t->cap - t->len) {
+        fprintf(stderr, "gen_calls: internal error: SIP message too long\n");
+        exit(1);
+    }
+    t->len += (size_t)n;
+}
+
+struct ipstr {
+    char s[16];
+};
+
+static struct ipstr ip_text(uint32_t ip)
+{
+    struct ipstr r;
+    snprintf(r.s, sizeof(r.s), "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
+             ip & 255);
+    return r;
+}
+
+static const char *reason_phrase(unsigned code)
+{
+    switch (code) {
+    case 100:
+        return "Trying";
+    case 180:
+        return "Ringing";
+    case 200:
+        return "OK";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 486:
+        return "Busy Here";
+    case 487:
+        return "Request Terminated";
+    default:
+        return "Unknown";
+    }
+}
+
+static void name_addr(struct text *t, const struct endpoint *e)
+{
+    if (e->name[0])
+        tprintf(t, "\"%s\" ", e->name);
+    tprintf(t, "<sip:%s@%s>", e->number, ip_text(e->domain).s);
+}
+
+static void sdp_body(struct text *t, const struct call *c, const struct endpoint *e, bool offer,
+                     uint64_t sess, const struct sip_event *ev)
+{
+    struct ipstr ip = ip_text(e->media_ip);
+    tprintf(t, "v=0\r\no=- %" PRIu64 " %u IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n", sess,
+            ev->sdp_version, ip.s, ip.s);
+    if (offer)
+        tprintf(t,
+                "m=audio %u RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n"
+                "a=rtpmap:8 PCMA/8000\r\n",
+                e->media_port);
+    else
+        tprintf(t, "m=audio %u RTP/AVP %d 101\r\na=rtpmap:%d %s/8000\r\n", e->media_port, c->pt,
+                c->pt, c->pt == 0 ? "PCMU" : "PCMA");
+    tprintf(t,
+            "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\n"
+            "a=%s\r\n",
+            sdp_mode_name[ev->sdp]);
+}
+
+static void emit_sip(struct writer *w, const struct call *c, const struct sip_event *ev)
+{
+    /* The request's sender and receiver; a response travels the other way. */
+    const struct endpoint *rq_from = ev->by_caller ? &c->caller : &c->callee;
+    const struct endpoint *rq_to = ev->by_caller ? &c->callee : &c->caller;
+    const struct endpoint *sender = ev->code ? rq_to : rq_from;
+    const struct endpoint *receiver = ev->code ? rq_from : rq_to;
+    uint64_t from_tag = mix64(c->seed, 1), to_tag = mix64(c->seed, ev->to_tag == 2 ? 3 : 2);
+    uint64_t branch = mix64(c->seed, 100 + ev->branch);
+
+    char body[1024];
+    struct text b = {body, 0, sizeof(body)};
+    if (ev->sdp != SDP_NONE) {
+        bool sent_by_caller = sender == &c->caller;
+        sdp_body(&b, c, sender, ev->code == 0, sent_by_caller ? c->sess_caller : c->sess_callee,
+                 ev);
+    }
+
+    struct text t = {(char *)w->buf + 42, 0, sizeof(w->buf) - 42};
+    if (ev->code == 0) {
+        if (ev->in_dialog)
+            tprintf(&t, "%s sip:%s@%s:%d SIP/2.0\r\n", method_name[ev->method], rq_to->number,
+                    ip_text(rq_to->sig_ip).s, SIP_PORT);
+        else
+            tprintf(&t, "%s sip:%s@%s SIP/2.0\r\n", method_name[ev->method], rq_to->number,
+                    ip_text(rq_to->sig_ip).s);
+    } else {
+        tprintf(&t, "SIP/2.0 %u %s\r\n", ev->code, reason_phrase(ev->code));
+    }
+    tprintf(&t, "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%016" PRIx64 "\r\n",
+            ip_text(rq_from->sig_ip).s, SIP_PORT, branch);
+    if (ev->code == 0)
+        tprintf(&t, "Max-Forwards: 70\r\n");
+    /* From/To follow the request's direction: the caller's tag is the From tag of its
+     * requests, the callee's is the To tag; a callee's BYE swaps them (RFC 3261 §12.2). */
+    tprintf(&t, "From: ");
+    name_addr(&t, rq_from);
+    tprintf(&t, ";tag=%016" PRIx64 "\r\nTo: ", ev->by_caller ? from_tag : to_tag);
+    name_addr(&t, rq_to);
+    if (ev->to_tag)
+        tprintf(&t, ";tag=%016" PRIx64, ev->by_caller ? to_tag : from_tag);
+    tprintf(&t, "\r\nCall-ID: %s\r\nCSeq: %u %s\r\n", c->call_id, ev->cseq,
+            method_name[ev->method]);
+    bool contact =
+        (ev->code == 0 && ev->method != M_ACK && ev->method != M_CANCEL && ev->method != M_BYE) ||
+        (ev->method == M_INVITE && ev->code >= 180 && ev->code < 300);
+    if (contact)
+        tprintf(&t, "Contact: <sip:%s@%s:%d>\r\n", sender->number, ip_text(sender->sig_ip).s,
+                SIP_PORT);
+    if (ev->code == 0 && ev->method == M_INVITE && !ev->in_dialog && rq_from->pai) {
+        tprintf(&t, "P-Asserted-Identity: ");
+        name_addr(&t, rq_from);
+        tprintf(&t, "\r\n");
+    }
+    if (ev->auth)
+        tprintf(&t,
+                "Authorization: Digest username=\"pbx\", realm=\"trunk.example\", "
+                "nonce=\"%016" PRIx64 "\", uri=\"sip:%s@%s\", response=\"%016" PRIx64 "%016" PRIx64
+                "\", algorithm=MD5\r\n",
+                mix64(c->seed, 4), rq_to->number, ip_text(rq_to->sig_ip).s, mix64(c->seed, 5),
+                mix64(c->seed, 6));
+    if (ev->code == 401)
+        tprintf(&t,
+                "WWW-Authenticate: Digest realm=\"trunk.example\", nonce=\"%016" PRIx64
+                "\", algorithm=MD5, qop=\"auth\"\r\n",
+                mix64(c->seed, 4));
+    if (ev->method == M_INVITE && (ev->code == 0 || (ev->code >= 200 && ev->code < 300)))
+        tprintf(&t, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n");
+    tprintf(&t, "%s: %s\r\n", ev->code ? "Server" : "User-Agent", sender->agent);
+    if (b.len)
+        tprintf(&t, "Content-Type: application/sdp\r\n");
+    tprintf(&t, "Content-Length: %zu\r\n\r\n", b.len);
+    if (b.len > t.cap - t.len) {
+        fprintf(stderr, "gen_calls: internal error: SIP message too long\n");
+        exit(1);
+    }
+    memcpy(t.p + t.len, body, b.len);
+    t.len += b.len;
+    emit_udp(w, ev->t, sender->sig_ip, SIP_PORT, receiver->sig_ip, SIP_PORT, t.len, 0x68);
+    w->sip++;
+}
+
+/* Returns the time of the stream's next packet, or -1 when it has ended. */
+static int64_t rtp_next_time(struct rtp_stream *s)
+{
+    for (;;) {
+        int64_t nominal = s->start + (int64_t)s->tick * RTP_PTIME_US;
+        if (nominal >= s->stop)
+            return -1;
+        if (nominal >= s->gap_start && nominal < s->gap_stop) {
+            s->tick++;
+            s->marker = true; /* RFC 3551 §4.1: first packet after silence */
+            continue;
+        }
+        /* Capture-time jitter below 1 ms keeps the stream in order. */
+        struct prng j = {s->jitter.s + s->tick};
+        return nominal + (int64_t)(prng_next(&j) % 900);
+    }
+}
+
+static void emit_rtp(struct writer *w, struct call *c, int dir, int64_t t)
+{
+    struct rtp_stream *s = &c->rtp[dir];
+    const struct endpoint *from = dir == 0 ? &c->caller : &c->callee;
+    const struct endpoint *to = dir == 0 ? &c->callee : &c->caller;
+    uint8_t *p = w->buf + 42;
+    uint32_t samples = (uint32_t)(s->tick * RTP_SAMPLES);
+    p[0] = 0x80;
+    p[1] = (uint8_t)((s->marker ? 0x80 : 0) | c->pt);
+    put16(p + 2, s->seq);
+    put32(p + 4, s->ts0 + samples);
+    put32(p + 8, s->ssrc);
+    memcpy(p + 12, s->tone->data + (s->tick * RTP_SAMPLES) % TONE_PERIOD, RTP_SAMPLES);
+    emit_udp(w, t, from->media_ip, from->media_port, to->media_ip, to->media_port, 12 + RTP_SAMPLES,
+             0xb8);
+    s->seq++;
+    s->tick++;
+    s->marker = false;
+    s->sent++;
+    w->rtp++;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Merging every call's events by time.                                                 */
+
+struct heap_item {
+    int64_t t;
+    uint32_t key; /* call index * 3 + stream (0 SIP, 1 RTP from caller, 2 RTP from callee) */
+};
+
+struct heap {
+    struct heap_item *v;
+    size_t n;
+};
+
+static bool item_less(const struct heap_item *a, const struct heap_item *b)
+{
+    return a->t < b->t || (a->t == b->t && a->key < b->key);
+}
+
+static void heap_push(struct heap *h, struct heap_item it)
+{
+    size_t i = h->n++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!item_less(&it, &h->v[parent]))
+            break;
+        h->v[i] = h->v[parent];
+        i = parent;
+    }
+    h->v[i] = it;
+}
+
+/* Replaces the top with it (or removes the top when it is NULL) and restores order. */
+static void heap_replace_top(struct heap *h, const struct heap_item *it)
+{
+    struct heap_item x;
+    if (it) {
+        x = *it;
+    } else {
+        if (--h->n == 0)
+            return;
+        x = h->v[h->n];
+    }
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        const struct heap_item *best = &x;
+        if (l < h->n && item_less(&h->v[l], best)) {
+            m = l;
+            best = &h->v[l];
+        }
+        if (l + 1 < h->n && item_less(&h->v[l + 1], best))
+            m = l + 1;
+        if (m == i)
+            break;
+        h->v[i] = h->v[m];
+        i = m;
+    }
+    h->v[i] = x;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Truth sidecar.                                                                       */
+
+static void json_str(FILE *f, const char *s)
+{
+    if (!s || !*s) {
+        fputs("null", f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void json_time(FILE *f, const struct options *o, int64_t t)
+{
+    if (t < 0) {
+        fputs("null", f);
+        return;
+    }
+    int64_t ms = (o->start * USEC + t) / MSEC;
+    fprintf(f, "%" PRId64 ".%03" PRId64, ms / 1000, ms % 1000);
+}
+
+static int write_truth(const char *path, const struct options *o, const struct call *calls,
+                       size_t n, const struct writer *w)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "gen_calls: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f,
+            "{\n  \"generator\": \"gen_calls\",\n  \"seed\": %" PRIu64 ",\n  \"start\": %" PRId64
+            ",\n  \"codec\": \"%s\",\n  \"packets\": %" PRIu64 ",\n  \"sip_messages\": %" PRIu64
+            ",\n  \"rtp_packets\": %" PRIu64 ",\n  \"calls\": [\n",
+            o->seed, o->start, o->pt == 0 ? "pcmu" : "pcma", w->packets, w->sip, w->rtp);
+    for (size_t i = 0; i < n; i++) {
+        const struct call *c = &calls[i];
+        fputs("    {\"call_id\": ", f);
+        json_str(f, c->call_id);
+        fputs(", \"caller\": ", f);
+        json_str(f, c->caller.number);
+        fputs(", \"caller_name\": ", f);
+        json_str(f, c->caller.name);
+        fputs(", \"callee\": ", f);
+        json_str(f, c->callee.number);
+        fputs(", \"callee_name\": ", f);
+        json_str(f, c->callee.name);
+        fprintf(f, ", \"direction\": \"%s\", \"status\": \"%s\", \"sip_code\": %d",
+                type_name[c->type], c->status, c->sip_code);
+        fputs(", \"start\": ", f);
+        json_time(f, o, c->t_start);
+        fputs(", \"answer\": ", f);
+        json_time(f, o, c->t_answer);
+        fputs(", \"end\": ", f);
+        json_time(f, o, c->t_end);
+        if (c->t_answer >= 0)
+            fprintf(f, ", \"talk_s\": %.3f", (double)(c->t_end - c->t_answer) / USEC);
+        else
+            fputs(", \"talk_s\": 0", f);
+        fprintf(f, ", \"bye_from\": %s",
+                c->t_answer < 0    ? "null"
+                : c->bye_by_caller ? "\"caller\""
+                                   : "\"callee\"");
+        fprintf(f, ", \"hold\": %s, \"auth_challenge\": %s",
+                c->outcome == O_HOLD ? "true" : "false", c->outcome == O_AUTH ? "true" : "false");
+        fprintf(f, ", \"codec\": \"%s\"", c->pt == 0 ? "pcmu" : "pcma");
+        fprintf(f, ", \"caller_addr\": \"%s\", \"callee_addr\": \"%s\"",
+                ip_text(c->caller.sig_ip).s, ip_text(c->callee.sig_ip).s);
+        fprintf(f, ", \"caller_rtp\": \"%s:%u\", \"callee_rtp\": \"%s:%u\"",
+                ip_text(c->caller.media_ip).s, c->caller.media_port, ip_text(c->callee.media_ip).s,
+                c->callee.media_port);
+        bool media = c->t_answer >= 0;
+        fprintf(f, ", \"caller_tone_hz\": %d, \"callee_tone_hz\": %d", media ? c->rtp[0].hz : 0,
+                media ? c->rtp[1].hz : 0);
+        fprintf(f, ", \"caller_ssrc\": %" PRIu32 ", \"callee_ssrc\": %" PRIu32,
+                media ? c->rtp[0].ssrc : 0, media ? c->rtp[1].ssrc : 0);
+        fprintf(f,
+                ", \"rtp_packets_caller\": %" PRIu64 ", \"rtp_packets_callee\": %" PRIu64 "}%s\n",
+                c->rtp[0].sent, c->rtp[1].sent, i + 1 < n ? "," : "");
+    }
+    fputs("  ]\n}\n", f);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "gen_calls: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Command line.                                                                        */
+
+static void usage(FILE *f)
+{
+    fputs("usage: gen_calls [--calls N] [--duration S] [--concurrency C] [--codec pcmu|pcma]\n"
+          "                 [--seed N] [--start EPOCH] [--scenario mix|answered] -o FILE.pcap\n"
+          "Writes N SIP calls (default 1000) of about S seconds of talk (default 20) with\n"
+          "G.711 RTP both ways to FILE.pcap, and what they are to FILE.truth.json.\n"
+          "C calls overlap (default N: starts spread evenly over one call length).\n"
+          "The default scenario is mix (answered, cancelled, busy, rejected, 401, hold) for\n"
+          "up to 100 calls and answered beyond.  Same arguments, same bytes.\n",
+          f);
+}
+
+static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    *o = (struct options){
+        .calls = 1000, .duration = 20.0, .pt = 0, .seed = 1, .start = 1700000000, .scenario = -1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t u;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!v) {
+            fprintf(stderr, "gen_calls: %s: missing value\n", a);
+            return -1;
+        }
+        i++;
+        if (strcmp(a, "--calls") == 0 && parse_u64(v, 10000000, &u) && u > 0) {
+            o->calls = (unsigned long)u;
+        } else if (strcmp(a, "--duration") == 0) {
+            char *end;
+            errno = 0;
+            o->duration = strtod(v, &end);
+            if (errno || *end || !(o->duration > 0 && o->duration <= 86400)) {
+                fprintf(stderr, "gen_calls: --duration: want seconds in (0, 86400]\n");
+                return -1;
+            }
+        } else if (strcmp(a, "--concurrency") == 0 && parse_u64(v, 10000000, &u) && u > 0) {
+            o->concurrency = (unsigned long)u;
+        } else if (strcmp(a, "--codec") == 0 && strcmp(v, "pcmu") == 0) {
+            o->pt = 0;
+        } else if (strcmp(a, "--codec") == 0 && strcmp(v, "pcma") == 0) {
+            o->pt = 8;
+        } else if (strcmp(a, "--seed") == 0 && parse_u64(v, UINT64_MAX, &u)) {
+            o->seed = u;
+        } else if (strcmp(a, "--start") == 0 && parse_u64(v, 4000000000ULL, &u)) {
+            o->start = (int64_t)u;
+        } else if (strcmp(a, "--scenario") == 0 && strcmp(v, "mix") == 0) {
+            o->scenario = 0;
+        } else if (strcmp(a, "--scenario") == 0 && strcmp(v, "answered") == 0) {
+            o->scenario = 1;
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            o->out = v;
+        } else {
+            fprintf(stderr, "gen_calls: bad option or value: %s %s\n", a, v);
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (!o->out) {
+        fprintf(stderr, "gen_calls: -o FILE is required\n");
+        usage(stderr);
+        return -1;
+    }
+    if (o->scenario < 0)
+        o->scenario = o->calls <= 100 ? 0 : 1;
+    return 0;
+}
+
+/* The mix cycles through every outcome so even a dozen calls show each of them. */
+static enum outcome mix_outcome(unsigned long i)
+{
+    static const enum outcome cycle[] = {
+        O_ANSWERED, O_CANCELLED, O_HOLD,     O_BUSY,      O_ANSWERED,
+        O_NOTFOUND, O_AUTH,      O_ANSWERED, O_FORBIDDEN, O_ANSWERED,
+    };
+    return cycle[i % NELEM(cycle)];
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    if (parse_args(argc, argv, &o) != 0)
+        return 2;
+
+    struct timespec wall0;
+    clock_gettime(CLOCK_MONOTONIC, &wall0);
+
+    struct call *calls = calloc(o.calls, sizeof(*calls));
+    struct heap h = {calloc(o.calls * 3, sizeof(*h.v)), 0};
+    if (!calls || !h.v) {
+        fprintf(stderr, "gen_calls: out of memory for %lu calls\n", o.calls);
+        return 1;
+    }
+
+    /* Spread call starts so that about C calls are up at once: one start every
+     * (mean call length / C), the mean being ringing (~2 s) plus talk.  A call that
+     * would make C + 1 is held back until the earliest one ends, so C is a bound. */
+    unsigned long conc = o.concurrency ? o.concurrency : o.calls;
+    int64_t spacing = (int64_t)((o.duration + 2.0) * USEC / (double)conc);
+    struct heap ends = {calloc(conc, sizeof(*ends.v)), 0};
+    if (!ends.v) {
+        fprintf(stderr, "gen_calls: out of memory\n");
+        return 1;
+    }
+    struct prng r = {o.seed};
+    struct tone_cache tones = {0};
+    int64_t prev_start = 0;
+    for (unsigned long i = 0; i < o.calls; i++) {
+        enum outcome oc = o.scenario == 0 ? mix_outcome(i) : O_ANSWERED;
+        int64_t t0 = (int64_t)i * spacing + prng_range(&r, 0, spacing / 2 + 1) + 100 * MSEC;
+        if (t0 < prev_start)
+            t0 = prev_start;
+        if (ends.n == conc && ends.v[0].t + 10 * MSEC > t0)
+            t0 = ends.v[0].t + 10 * MSEC;
+        prev_start = t0;
+        struct call *c = &calls[i];
+        plan_call(c, &r, (uint32_t)i, t0, o.duration, oc, o.pt);
+        struct heap_item end = {c->ev[c->nev - 1].t, 0};
+        if (ends.n == conc)
+            heap_replace_top(&ends, &end);
+        else
+            heap_push(&ends, end);
+        heap_push(&h, (struct heap_item){c->ev[0].t, (uint32_t)(i * 3)});
+        if (c->t_answer >= 0) {
+            for (int d = 0; d < 2; d++) {
+                c->rtp[d].tone = tone_get(&tones, c->rtp[d].hz, o.pt);
+                int64_t t = rtp_next_time(&c->rtp[d]);
+                if (t >= 0)
+                    heap_push(&h, (struct heap_item){t, (uint32_t)(i * 3 + 1 + d)});
+            }
+        }
+    }
+
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+    if (!dead) {
+        fprintf(stderr, "gen_calls: pcap_open_dead failed\n");
+        return 1;
+    }
+    struct writer *w = calloc(1, sizeof(*w));
+    if (!w) {
+        fprintf(stderr, "gen_calls: out of memory\n");
+        return 1;
+    }
+    w->epoch_us = o.start * USEC;
+    /* Large writes: the file is hundreds of megabytes and written once. */
+    static char iobuf[1 << 20];
+    FILE *out = fopen(o.out, "wb");
+    if (!out) {
+        fprintf(stderr, "gen_calls: %s: %s\n", o.out, strerror(errno));
+        return 1;
+    }
+    setvbuf(out, iobuf, _IOFBF, sizeof(iobuf));
+    w->dump = pcap_dump_fopen(dead, out);
+    if (!w->dump) {
+        fprintf(stderr, "gen_calls: %s: %s\n", o.out, pcap_geterr(dead));
+        return 1;
+    }
+
+    while (h.n > 0) {
+        struct heap_item top = h.v[0];
+        struct call *c = &calls[top.key / 3];
+        int stream = (int)(top.key % 3);
+        int64_t next;
+        if (stream == 0) {
+            emit_sip(w, c, &c->ev[c->next_ev++]);
+            next = c->next_ev < c->nev ? c->ev[c->next_ev].t : -1;
+        } else {
+            emit_rtp(w, c, stream - 1, top.t);
+            next = rtp_next_time(&c->rtp[stream - 1]);
+        }
+        if (next >= 0) {
+            if (next < top.t) {
+                fprintf(stderr, "gen_calls: internal error: events out of order\n");
+                return 1;
+            }
+            struct heap_item it = {next, top.key};
+            heap_replace_top(&h, &it);
+        } else {
+            heap_replace_top(&h, NULL);
+        }
+    }
+    if (pcap_dump_flush(w->dump) != 0 || ferror(pcap_dump_file(w->dump))) {
+        fprintf(stderr, "gen_calls: %s: write failed\n", o.out);
+        return 1;
+    }
+    pcap_dump_close(w->dump);
+    pcap_close(dead);
+
+    /* FILE.pcap -> FILE.truth.json; any other name gets the suffix appended. */
+    size_t olen = strlen(o.out);
+    size_t stem = olen;
+    if (olen > 5 && strcmp(o.out + olen - 5, ".pcap") == 0)
+        stem = olen - 5;
+    char *truth = malloc(stem + sizeof(".truth.json"));
+    if (!truth) {
+        fprintf(stderr, "gen_calls: out of memory\n");
+        return 1;
+    }
+    memcpy(truth, o.out, stem);
+    memcpy(truth + stem, ".truth.json", sizeof(".truth.json"));
+    if (write_truth(truth, &o, calls, o.calls, w) != 0)
+        return 1;
+
+    struct timespec wall1;
+    clock_gettime(CLOCK_MONOTONIC, &wall1);
+    double secs = (double)(wall1.tv_sec - wall0.tv_sec) + (wall1.tv_nsec - wall0.tv_nsec) / 1e9;
+    fprintf(stderr,
+            "gen_calls: %lu calls, %" PRIu64 " packets (%" PRIu64 " SIP, %" PRIu64 " RTP), %" PRIu64
+            " bytes -> %s, %s in %.2f s (%.0f packets/s)\n",
+            o.calls, w->packets, w->sip, w->rtp, w->bytes, o.out, truth, secs,
+            secs > 0 ? (double)w->packets / secs : 0.0);
+    free(truth);
+    free(w);
+    tone_cache_free(&tones);
+    free(h.v);
+    free(ends.v);
+    free(calls);
+    return 0;
+}

@@ -1,0 +1,189 @@
+#!/bin/bash
+# greffier's benchmarks (`make bench`): not a test, it prints figures and the exact
+# commands that produced them, so anyone can rerun one by hand.
+#
+# Usage: tests/bench/run.sh BUILD_DIR
+# Environment:
+#   RUNS=3            runs per measured command; the fastest (wall clock) is reported
+#   SECTIONS=import   which sections to run, space separated, in order
+#   BENCH_CALLS=1000 BENCH_DURATION=20   size of the generated capture
+#   GREFFIER_BIN      binary to measure (default BUILD_DIR/greffier; never an ASan build)
+#
+# Sections:
+#   import   greffier import of the generated capture vs tshark and tcpdump reading it
+# Later sections (media, vault, search) are added as functions named section_<name> and
+# listed in SECTIONS_ALL; each prints its own table and reuses gen_capture and measure.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+
+BUILD=${1:-build}
+BIN=${GREFFIER_BIN:-$PWD/$BUILD/greffier}
+GEN=$PWD/$BUILD/bench/gen_calls
+OUT=$PWD/$BUILD/bench
+RUNS=${RUNS:-3}
+CALLS=${BENCH_CALLS:-1000}
+DURATION=${BENCH_DURATION:-20}
+SECTIONS_ALL="import"
+SECTIONS=${SECTIONS:-$SECTIONS_ALL}
+TIMEFORMAT='%R %U %S'
+LOG=$OUT/logs
+mkdir -p "$OUT" "$LOG"
+
+die() { echo "bench: $*" >&2; exit 1; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+[ -x "$GEN" ] || die "$GEN missing: run 'make $BUILD/bench/gen_calls' (make bench does)"
+
+# --- helpers ---------------------------------------------------------------------------
+
+# gen_capture CALLS DURATION: sets CAP to a capture of that size, generating it unless a
+# copy made by the same generator binary with the same arguments is already there.
+gen_capture() {
+    local calls=$1 dur=$2
+    CAP=$OUT/calls-${calls}x${dur}s.pcap
+    TRUTH=${CAP%.pcap}.truth.json
+    local args=(--calls "$calls" --duration "$dur" --scenario answered --seed 1 -o "$CAP")
+    local stamp
+    stamp="$(sha256sum "$GEN" | cut -d' ' -f1) ${args[*]}"
+    if [ -s "$CAP" ] && [ -s "$TRUTH" ] && [ "$(cat "$CAP.stamp" 2>/dev/null)" = "$stamp" ]; then
+        echo "capture: $CAP (cached; same generator and arguments)"
+    else
+        rm -f "$CAP" "$TRUTH" "$CAP.stamp"
+        echo "\$ $GEN ${args[*]}"
+        local t
+        t=$( { time "$GEN" "${args[@]}" 2>"$LOG/gen.err" >/dev/null; } 2>&1 ) ||
+            { cat "$LOG/gen.err" >&2; die "generator failed"; }
+        cat "$LOG/gen.err"
+        echo "generator: wall ${t%% *} s"
+        echo "$stamp" >"$CAP.stamp"
+    fi
+    # What the capture holds, from the generator's truth file.
+    read -r PACKETS TALK_MIN NCALLS < <(python3 - "$TRUTH" <<'EOF'
+import json, sys
+t = json.load(open(sys.argv[1]))
+talk = sum(c["talk_s"] for c in t["calls"]) / 60.0
+print(t["packets"], "%.1f" % talk, len(t["calls"]))
+EOF
+    ) || die "cannot read $TRUTH"
+    CAP_BYTES=$(stat -c %s "$CAP")
+}
+
+# measure NAME PREP CMD...: runs CMD (after the shell snippet PREP, untimed) RUNS times and
+# keeps the fastest wall clock in M_WALL with its CPU time (user+system) in M_CPU.  The
+# command's stdout of the last run is in $LOG/NAME.out, its stderr in $LOG/NAME.err.
+measure() {
+    local name=$1 prep=$2; shift 2
+    M_WALL="" M_CPU="" M_OK=1
+    echo "\$ $*"
+    local i t wall user sys
+    for ((i = 1; i <= RUNS; i++)); do
+        eval "$prep" || { M_OK=0; return; }
+        if ! t=$( { time "$@" >"$LOG/$name.out" 2>"$LOG/$name.err"; } 2>&1 ); then
+            echo "  FAILED (exit status), stderr:"; tail -n 5 "$LOG/$name.err" | sed 's/^/    /'
+            M_OK=0; return
+        fi
+        read -r wall user sys <<<"$t"
+        if [ -z "$M_WALL" ] || awk -v a="$wall" -v b="$M_WALL" 'BEGIN{exit !(a < b)}'; then
+            M_WALL=$wall
+            M_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.3f", u + s}')
+        fi
+    done
+    echo "  best of $RUNS: wall $M_WALL s, cpu $M_CPU s"
+}
+
+div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.0f", a / b; else print "-" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+row() { printf '%-10s %9s %9s %13s %15s\n' "$@"; }
+
+# --- sections --------------------------------------------------------------------------
+
+section_import() {
+    echo
+    echo "== import: greffier vs tshark vs tcpdump on the same capture =="
+    gen_capture "$CALLS" "$DURATION"
+    printf 'capture: %s calls, %s packets, %.1f MB, %s call-minutes of talk\n' \
+        "$NCALLS" "$PACKETS" "$(awk -v b="$CAP_BYTES" 'BEGIN{print b / 1e6}')" "$TALK_MIN"
+
+    local g_wall="" g_cpu="" t_wall="" t_cpu="" d_wall="" d_cpu=""
+    echo
+    if [ ! -x "$BIN" ]; then
+        echo "greffier: SKIPPED: $BIN not built (run 'make' first; the figures below are"
+        echo "          the reference tools only)"
+    elif ldd "$BIN" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+        echo "greffier: SKIPPED: $BIN is a sanitizer build; figures come from 'make' (release)"
+    else
+        local data=$OUT/data
+        echo "(each run: rm -rf $data && $BIN init -d $data, untimed)"
+        measure greffier "rm -rf '$data' && '$BIN' init -d '$data' >/dev/null" \
+            "$BIN" -d "$data" import "$CAP"
+        if [ "$M_OK" = 1 ]; then
+            g_wall=$M_WALL g_cpu=$M_CPU
+            local summary
+            summary=$(grep -E '(^| )packets=' "$LOG/greffier.out" | tail -n 1)
+            [ -n "$summary" ] || summary=$(grep -E '(^| )packets=' "$LOG/greffier.err" | tail -n 1)
+            echo "  greffier says: ${summary:-(no summary line found)}"
+            local gp gc
+            gp=$(sed -n 's/.*\bpackets=\([0-9]*\).*/\1/p' <<<"$summary")
+            gc=$(sed -n 's/.*\bcalls=\([0-9]*\).*/\1/p' <<<"$summary")
+            [ -n "$gp" ] && [ "$gp" != "$PACKETS" ] &&
+                echo "  WARNING: greffier read $gp packets, the capture holds $PACKETS"
+            [ -n "$gc" ] && [ "$gc" != "$NCALLS" ] &&
+                echo "  WARNING: greffier found $gc calls, the capture holds $NCALLS"
+        fi
+    fi
+
+    echo
+    if have tshark; then
+        measure tshark : tshark -r "$CAP" -q -z sip,stat
+        [ "$M_OK" = 1 ] && t_wall=$M_WALL t_cpu=$M_CPU
+    else
+        echo "tshark: SKIPPED: not installed (apt-get install tshark)"
+    fi
+    echo
+    if have tcpdump; then
+        measure tcpdump : tcpdump -r "$CAP" -w /dev/null
+        [ "$M_OK" = 1 ] && d_wall=$M_WALL d_cpu=$M_CPU
+    else
+        echo "tcpdump: SKIPPED: not installed (apt-get install tcpdump)"
+    fi
+
+    echo
+    row tool "wall s" "cpu s" "packets/s" "call-min/cpu-s"
+    local name w c
+    for name in greffier tshark tcpdump; do
+        case $name in
+        greffier) w=$g_wall c=$g_cpu ;;
+        tshark) w=$t_wall c=$t_cpu ;;
+        tcpdump) w=$d_wall c=$d_cpu ;;
+        esac
+        if [ -z "$w" ]; then
+            row "$name" - - - -
+        else
+            row "$name" "$w" "$c" "$(div "$PACKETS" "$w")" "$(div "$TALK_MIN" "$c")"
+        fi
+    done
+    if [ -n "$g_wall" ]; then
+        # packets/s ratio = inverse ratio of wall times (same packets).
+        [ -n "$t_wall" ] && echo "greffier vs tshark:  $(ratio "$t_wall" "$g_wall")x the packets/s"
+        [ -n "$d_wall" ] && echo "greffier vs tcpdump: $(ratio "$d_wall" "$g_wall")x the packets/s"
+    else
+        echo "(no greffier figures: ratios not computed)"
+    fi
+}
+
+# --- main ------------------------------------------------------------------------------
+
+{
+    echo "greffier bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+    echo "runs per command: $RUNS (fastest reported)"
+    for s in $SECTIONS; do
+        if declare -F "section_$s" >/dev/null; then
+            "section_$s"
+        else
+            echo; echo "== $s: no such section (have: $SECTIONS_ALL) =="
+        fi
+    done
+} 2>&1 | tee "$OUT/results.txt"
+exit "${PIPESTATUS[0]}"

@@ -1,0 +1,476 @@
+#!/bin/bash
+# sipp_netns.sh - greffier against real SIP peers: SIPp places and answers calls across a
+# veth pair between two private network namespaces, tcpdump records the wire, greffier
+# imports the capture, and its call list must agree with what SIPp did.
+#
+# The calls (one SIPp UAC, one SIPp UAS, both built from scenarios written below):
+#   5 answered: INVITE/100/180/200/ACK, ~7 s of PCMA RTP (SIPp plays Debian's
+#     /usr/share/sip-tester/g711a.pcap, the UAS echoes it with -rtp_echo), BYE/200;
+#   3 busy: INVITE/100/180/486/ACK (the UAS answers 486 when the callee is 2099).
+# Callers, display names and callees come from an injection file, one line per call.
+#
+# Needs root (network namespaces) and sipp, tcpdump, tshark, python3 (make deps). Not
+# root or no `ip netns`: prints "SKIP: reason" and exits 0.  Traffic stays inside the two
+# namespaces made here (10.213.0.0/30); nothing is sent anywhere else.
+# Environment: GREFFIER_BIN (default build/greffier), TEST_OUT (where logs are kept).
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+
+BIN=${GREFFIER_BIN:-$PWD/build/greffier}
+NS_UAC=greffier-uac-$$
+NS_UAS=greffier-uas-$$
+IF_UAC=gfa$$
+IF_UAS=gfb$$
+IP_UAC=10.213.0.1
+IP_UAS=10.213.0.2
+PAUSE_MS=7200 # the call after ACK: g711a.pcap lasts 7.05 s
+NCALLS=8
+
+skip() { echo "SKIP: $*"; exit 0; }
+fail() { echo "FAIL: $*"; FAILED=1; exit 1; }
+step() { printf '[%2ds] %s\n' $((SECONDS - T0)) "$*"; }
+T0=$SECONDS
+FAILED=0
+
+[ "$(id -u)" = 0 ] || skip "not root: network namespaces need root"
+command -v ip >/dev/null 2>&1 || skip "no ip command (iproute2)"
+for tool in sipp tcpdump tshark python3 timeout ss; do
+    command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (make deps installs it)"
+done
+[ -x "$BIN" ] || fail "greffier binary $BIN missing (set GREFFIER_BIN or build it)"
+PCAP_AUDIO=/usr/share/sip-tester/g711a.pcap
+
+if [ -n "${TEST_OUT:-}" ]; then
+    WORK=$TEST_OUT/sipp_netns
+    rm -rf "$WORK"
+    mkdir -p "$WORK" || exit 2
+else
+    WORK=$(mktemp -d /tmp/greffier-sipp.XXXXXX) || exit 2
+fi
+CAP=$WORK/wire.pcap
+DATA=$WORK/data
+
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null
+    done
+    timeout 10 ip netns del "$NS_UAC" 2>/dev/null
+    timeout 10 ip netns del "$NS_UAS" 2>/dev/null
+    if [ "$FAILED" != 0 ]; then
+        echo "logs and capture kept in $WORK"
+    elif [ -z "${TEST_OUT:-}" ]; then
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'FAILED=1; exit 130' INT TERM HUP
+
+# --- network: two namespaces joined by a veth pair, nothing in the host namespace -------
+timeout 10 ip netns add "$NS_UAC" 2>"$WORK/netns.err" ||
+    skip "ip netns unavailable: $(head -n 1 "$WORK/netns.err")"
+timeout 10 ip netns add "$NS_UAS" || fail "ip netns add $NS_UAS"
+timeout 10 ip link add "$IF_UAC" netns "$NS_UAC" type veth peer name "$IF_UAS" netns "$NS_UAS" ||
+    fail "cannot create the veth pair"
+for side in "$NS_UAC $IF_UAC $IP_UAC" "$NS_UAS $IF_UAS $IP_UAS"; do
+    read -r ns dev addr <<<"$side"
+    timeout 10 ip -n "$ns" addr add "$addr/30" dev "$dev" || fail "address on $dev"
+    timeout 10 ip -n "$ns" link set "$dev" up || fail "link up $dev"
+    timeout 10 ip -n "$ns" link set lo up || fail "lo up in $ns"
+done
+step "namespaces $NS_UAC ($IP_UAC) and $NS_UAS ($IP_UAS) are up"
+
+# --- scenarios ---------------------------------------------------------------------------
+cat >"$WORK/calls.csv" <<'EOF'
+SEQUENTIAL
+2001;Alice Martin;0612345678
+2002;Bruno Petit;2099
+2003;Camille Durand;+33612345679
+2004;David Leroy;2099
+2005;Elodie Moreau;2042
+2006;Hugo Simon;2099
+2007;Ines Michel;0170000000
+2008;Julien Garcia;2043
+EOF
+
+# The UAC: field0 caller, field1 display name, field2 callee.  A 486 jumps to "busy",
+# which ACKs it in the INVITE's transaction (RFC 3261 §17.1.1.3: same Via, same To).
+cat >"$WORK/uac.xml" <<EOF
+<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="greffier uac">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[field2]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "[field1]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+      To: <sip:[field2]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:[field0]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      User-Agent: SIPp greffier-test
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[local_ip_type] [local_ip]
+      t=0 0
+      m=audio [auto_media_port] RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-11,16
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="486" optional="true" next="busy"/>
+  <recv response="200" rtd="true"/>
+  <send>
+    <![CDATA[
+      ACK sip:[field2]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "[field1]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+      To: <sip:[field2]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <nop>
+    <action>
+      <exec play_pcap_audio="$PCAP_AUDIO"/>
+    </action>
+  </nop>
+  <pause milliseconds="$PAUSE_MS"/>
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:[field2]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "[field1]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+      To: <sip:[field2]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+  <nop next="end"/>
+
+  <label id="busy"/>
+  <send>
+    <![CDATA[
+      ACK sip:[field2]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      From: "[field1]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <label id="end"/>
+</scenario>
+EOF
+
+# The UAS: 486 Busy Here when the callee is 2099, otherwise answer and wait for the BYE.
+cat >"$WORK/uas.xml" <<'EOF'
+<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="greffier uas">
+  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp="sip:2099@" search_in="hdr" header="To:" check_it="false" assign_to="busy"/>
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+      SIP/2.0 100 Trying
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <send>
+    <![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+    ]]>
+  </send>
+  <pause milliseconds="300"/>
+  <nop next="busy" test="busy"/>
+  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Server: SIPp greffier-test
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8
+      a=rtpmap:8 PCMA/8000
+    ]]>
+  </send>
+  <recv request="ACK" rtd="true" crlf="true"/>
+  <recv request="BYE"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <nop next="end"/>
+
+  <label id="busy"/>
+  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 486 Busy Here
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK" crlf="true"/>
+  <label id="end"/>
+</scenario>
+EOF
+
+# --- capture, then the calls -------------------------------------------------------------
+ip netns exec "$NS_UAS" timeout 60 tcpdump -i "$IF_UAS" -n -U -s 0 -w "$CAP" \
+    >"$WORK/tcpdump.out" 2>"$WORK/tcpdump.err" &
+TCPDUMP_PID=$!
+PIDS+=("$TCPDUMP_PID")
+for _ in $(seq 50); do
+    grep -q "listening on" "$WORK/tcpdump.err" 2>/dev/null && break
+    kill -0 "$TCPDUMP_PID" 2>/dev/null || break
+    sleep 0.1
+done
+grep -q "listening on" "$WORK/tcpdump.err" ||
+    fail "tcpdump did not start: $(tail -n 2 "$WORK/tcpdump.err")"
+step "tcpdump is capturing on $IF_UAS"
+
+(cd "$WORK" && exec ip netns exec "$NS_UAS" timeout 40 sipp -sf uas.xml -i "$IP_UAS" -p 5060 \
+    -mi "$IP_UAS" -mp 6000 -rtp_echo -m "$NCALLS" -nostdin -trace_stat -stf uas_stat.csv \
+    -fd 1 -trace_err -timeout 30 -timeout_error >uas.out 2>uas.err) &
+UAS_PID=$!
+PIDS+=("$UAS_PID")
+for _ in $(seq 50); do
+    ip netns exec "$NS_UAS" ss -lun 2>/dev/null | grep -q "$IP_UAS:5060" && break
+    kill -0 "$UAS_PID" 2>/dev/null || break
+    sleep 0.1
+done
+ip netns exec "$NS_UAS" ss -lun 2>/dev/null | grep -q "$IP_UAS:5060" ||
+    fail "sipp UAS is not listening: $(tail -n 3 "$WORK/uas.err" "$WORK/uas.out" 2>/dev/null)"
+step "sipp UAS listening on $IP_UAS:5060"
+
+step "sipp UAC: $NCALLS calls"
+(cd "$WORK" && exec ip netns exec "$NS_UAC" timeout 40 sipp -sf uac.xml "$IP_UAS:5060" \
+    -i "$IP_UAC" -p 5060 -mi "$IP_UAC" -inf calls.csv -m "$NCALLS" -r "$NCALLS" -l "$NCALLS" \
+    -nostdin -trace_stat -stf uac_stat.csv -fd 1 -trace_err -timeout 30 -timeout_error \
+    >uac.out 2>uac.err) &
+UAC_PID=$!
+PIDS+=("$UAC_PID")
+wait "$UAC_PID" # in the background so that a signal reaches the trap at once
+UAC_RC=$?
+wait "$UAS_PID"
+UAS_RC=$?
+step "sipp UAC exit $UAC_RC, UAS exit $UAS_RC"
+sleep 0.5 # let the last echoed RTP and 200 OK reach tcpdump
+kill -INT "$TCPDUMP_PID" 2>/dev/null
+wait "$TCPDUMP_PID"
+step "tcpdump stopped: $(grep -E 'packets? captured' "$WORK/tcpdump.err")"
+
+[ "$UAC_RC" = 0 ] || fail "sipp UAC failed (exit $UAC_RC): $(tail -n 5 "$WORK/uac.err"; \
+    cat "$WORK"/uac_*errors.log 2>/dev/null | head -n 20)"
+[ "$UAS_RC" = 0 ] || fail "sipp UAS failed (exit $UAS_RC): $(tail -n 5 "$WORK/uas.err"; \
+    cat "$WORK"/uas_*errors.log 2>/dev/null | head -n 20)"
+
+# SIPp's own account: successful and failed calls from its statistics file.
+read -r SIPP_OK SIPP_FAILED < <(python3 - "$WORK/uac_stat.csv" <<'EOF'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1]), delimiter=";"))
+head, last = rows[0], rows[-1]
+print(last[head.index("SuccessfulCall(C)")], last[head.index("FailedCall(C)")])
+EOF
+) || fail "cannot read sipp statistics $WORK/uac_stat.csv"
+step "sipp says: $SIPP_OK successful, $SIPP_FAILED failed calls"
+[ "$SIPP_OK" = "$NCALLS" ] && [ "$SIPP_FAILED" = 0 ] ||
+    fail "sipp expected $NCALLS successful calls, got $SIPP_OK ($SIPP_FAILED failed)"
+
+# --- what the wire holds (tshark), the reference for greffier --------------------------
+timeout 60 tshark -r "$CAP" -Y sip -T fields -E separator='|' -e sip.Call-ID -e sip.Method \
+    -e sip.Status-Code -e sip.CSeq.method -e sip.from.user -e sip.from.display.info \
+    -e sip.to.user >"$WORK/sip.txt" 2>"$WORK/tshark.err" || fail "tshark failed on $CAP"
+timeout 60 tshark -r "$CAP" -Y 'udp && !sip' -T fields -e udp.srcport >"$WORK/rtp.txt" \
+    2>>"$WORK/tshark.err" || fail "tshark failed on $CAP"
+python3 - "$WORK/sip.txt" "$WORK/expected.json" <<'EOF' || fail "capture does not hold the expected SIP"
+import json, sys
+calls = {}
+for line in open(sys.argv[1]):
+    cid, method, code, cseq_method, from_user, from_name, to_user = line.rstrip("\n").split("|")
+    c = calls.setdefault(cid, {"call_id": cid, "codes": [], "methods": []})
+    if method == "INVITE":
+        c.update(caller=from_user, caller_name=from_name.strip('"'), callee=to_user)
+    if method:
+        c["methods"].append(method)
+    if code and cseq_method == "INVITE" and int(code) >= 200:
+        c["final"] = int(code)
+errors = []
+for c in calls.values():
+    want_busy = c.get("callee") == "2099"
+    c["expect"] = "busy" if want_busy else "answered"
+    if c.get("final") != (486 if want_busy else 200):
+        errors.append("%s: final response %s" % (c["call_id"], c.get("final")))
+    if not want_busy and "BYE" not in c["methods"]:
+        errors.append("%s: no BYE" % c["call_id"])
+    if "ACK" not in c["methods"]:
+        errors.append("%s: no ACK" % c["call_id"])
+if len(calls) != 8:
+    errors.append("%d Call-IDs on the wire, want 8" % len(calls))
+for e in errors:
+    print("capture:", e)
+json.dump(sorted(calls.values(), key=lambda c: c["caller"]), open(sys.argv[2], "w"), indent=1)
+sys.exit(1 if errors else 0)
+EOF
+step "capture: $(wc -l <"$WORK/sip.txt") SIP messages in 8 calls as expected, \
+$(wc -l <"$WORK/rtp.txt") other UDP (RTP) packets"
+
+# --- greffier ---------------------------------------------------------------------------
+timeout 30 "$BIN" init -d "$DATA" >"$WORK/init.out" 2>&1 ||
+    fail "greffier init failed: $(tail -n 5 "$WORK/init.out")"
+timeout 60 "$BIN" -d "$DATA" import "$CAP" >"$WORK/import.out" 2>"$WORK/import.err" ||
+    fail "greffier import failed: $(tail -n 5 "$WORK/import.err" "$WORK/import.out")"
+step "greffier import: $(grep -E '(^| )packets=' "$WORK/import.out" | tail -n 1)"
+timeout 30 "$BIN" -d "$DATA" calls --json >"$WORK/calls.json" 2>"$WORK/calls.err" ||
+    fail "greffier calls --json failed: $(tail -n 5 "$WORK/calls.err")"
+
+python3 - "$WORK/expected.json" "$WORK/calls.json" "$WORK/import.out" "$PAUSE_MS" <<'EOF' ||
+import json, re, sys
+from datetime import datetime
+
+expected = json.load(open(sys.argv[1]))
+pause_s = int(sys.argv[4]) / 1000.0
+errors = []
+try:
+    got = json.load(open(sys.argv[2]))
+except ValueError as e:
+    print("calls --json is not JSON:", e)
+    sys.exit(1)
+if not isinstance(got, list):
+    print("calls --json is not an array")
+    sys.exit(1)
+
+summary = {}
+for line in open(sys.argv[3]):
+    if re.search(r"(^| )packets=", line):
+        summary = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
+if summary.get("calls") not in (None, str(len(expected))):
+    errors.append("import summary says calls=%s, want %d" % (summary["calls"], len(expected)))
+
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+def when(c, key):
+    v = c.get(key)
+    if v is None:
+        return None
+    if not isinstance(v, str) or not ISO.match(v):
+        errors.append("%s: %s=%r is not ISO 8601 UTC with milliseconds" % (c.get("call_id"), key, v))
+        return None
+    return datetime.strptime(v, "%Y-%m-%dT%H:%M:%S.%fZ")
+
+FIELDS = ("id call_id caller caller_name callee callee_name start answer end duration_s "
+          "status sip_code direction recording").split()
+by_id = {}
+for c in got:
+    missing = [f for f in FIELDS if f not in c]
+    if missing:
+        errors.append("%s: fields missing: %s" % (c.get("call_id"), ", ".join(missing)))
+    by_id.setdefault(c.get("call_id"), []).append(c)
+if len(got) != len(expected):
+    errors.append("greffier lists %d calls, the wire holds %d" % (len(got), len(expected)))
+
+for e in expected:
+    cid = e["call_id"]
+    cs = by_id.get(cid, [])
+    if len(cs) != 1:
+        errors.append("%s: listed %d times, want once" % (cid, len(cs)))
+        continue
+    c = cs[0]
+    def want(key, value):
+        if c.get(key) != value:
+            errors.append("%s: %s=%r, want %r" % (cid, key, c.get(key), value))
+    want("caller", e["caller"])
+    want("callee", e["callee"])
+    want("caller_name", e["caller_name"])
+    if c.get("direction") not in ("inbound", "outbound", "internal", "unknown"):
+        errors.append("%s: direction=%r" % (cid, c.get("direction")))
+    start, answer, end = when(c, "start"), when(c, "answer"), when(c, "end")
+    if start is None or end is None:
+        errors.append("%s: start=%r end=%r, want both" % (cid, c.get("start"), c.get("end")))
+    elif end < start:
+        errors.append("%s: ends before it starts" % cid)
+    if e["expect"] == "answered":
+        want("status", "answered")
+        want("sip_code", 200)
+        if answer is None:
+            errors.append("%s: answered call without answer time" % cid)
+        elif start and end and not (start <= answer <= end):
+            errors.append("%s: answer time outside [start, end]" % cid)
+        d = c.get("duration_s")
+        if not isinstance(d, (int, float)) or not (pause_s - 1 <= d <= pause_s + 5):
+            errors.append("%s: duration_s=%r, want about %.1f" % (cid, d, pause_s))
+    else:
+        want("status", "busy")
+        want("sip_code", 486)
+        want("answer", None)
+        d = c.get("duration_s")
+        if d not in (None, 0, 0.0):
+            errors.append("%s: busy call with duration_s=%r" % (cid, d))
+
+for e in errors:
+    print("greffier:", e)
+if errors:
+    sys.exit(1)
+print("greffier: %d calls agree with sipp and the wire (%d answered, %d busy)" % (
+    len(expected), sum(e["expect"] == "answered" for e in expected),
+    sum(e["expect"] == "busy" for e in expected)))
+EOF
+    fail "greffier's calls disagree with sipp (see above; $WORK/calls.json)"
+
+step "PASS: greffier agrees with sipp on $NCALLS calls"
+exit 0
