@@ -14,7 +14,7 @@ SYSCONFDIR ?= /etc
 BUILD ?= build
 SAN ?= 0
 
-PKGS := libpcap sofia-sip-ua sqlite3 openssl
+PKGS := libpcap sofia-sip-ua sqlite3 openssl opus ogg sndfile libsrtp2 spandsp libbcg729
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -79,8 +79,9 @@ tests: $(BUILD)/greffier $(UNIT_BIN) $(FUZZ_BIN) $(BENCH_BIN)
 # Debian packages needed to build and to test; installed when missing (as root),
 # otherwise the exact command is printed and make stops.
 BUILD_DEBS := build-essential pkg-config libpcap-dev libsofia-sip-ua-dev libsqlite3-dev \
-	libssl-dev clang
-TEST_DEBS := sip-tester tshark tcpdump iproute2 python3
+	libssl-dev libopus-dev libogg-dev libsndfile1-dev libsrtp2-dev libspandsp-dev libbcg729-dev \
+	libmicrohttpd-dev clang
+TEST_DEBS := sip-tester tshark tcpdump iproute2 python3 sox opus-tools systemd
 deps:
 	@missing=""; for p in $(BUILD_DEBS) $(TEST_DEBS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
