@@ -225,6 +225,56 @@ static void fill_media(const sdp_session_t *sdp, const sdp_media_t *m, struct sd
         out->has_fingerprint = 1;
 }
 
+/* sofia's SDP token characters (bnf.h TOKEN): ALPHANUM and "-.!%*_+`'~". */
+static bool is_sofia_token(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != 0 && strchr("-.!%*_+`'~", c) != NULL);
+}
+
+/*
+ * A guard in front of sdp_parse().  sofia-sip 1.12.11 parses the format list of an m= line
+ * whose transport is not RTP with a loop that stops only when its tokenizer advances: a
+ * format starting with a non-token byte ("m=audio 5000 RT\xff/AVP 0", found by fuzz_sip)
+ * makes it allocate list entries until memory is exhausted.  So every m= line is checked
+ * here first, with the grammar of RFC 4566 §5.14 (media, port[/n], proto, fmt tokens); a
+ * line that does not fit marks the SDP malformed without reaching sofia.
+ */
+static bool media_lines_safe(struct span s)
+{
+    size_t off = 0;
+    while (off < s.len) {
+        size_t end = off;
+        while (end < s.len && s.p[end] != '\r' && s.p[end] != '\n')
+            end++;
+        size_t i = off;
+        while (i < end && (s.p[i] == ' ' || s.p[i] == '\t'))
+            i++;
+        if (end - i >= 2 && s.p[i] == 'm' && s.p[i + 1] == '=') {
+            unsigned word = 0;
+            for (i += 2; i < end;) {
+                while (i < end && (s.p[i] == ' ' || s.p[i] == '\t'))
+                    i++;
+                if (i == end)
+                    break;
+                word++;
+                size_t w = i;
+                while (i < end && s.p[i] != ' ' && s.p[i] != '\t') {
+                    uint8_t c = s.p[i];
+                    bool ok = word == 2   ? (c >= '0' && c <= '9') || (c == '/' && i > w)
+                              : word == 3 ? is_sofia_token(c) || (c == '/' && i > w)
+                                          : is_sofia_token(c);
+                    if (!ok)
+                        return false;
+                    i++;
+                }
+            }
+        }
+        off = end + 1;
+    }
+    return true;
+}
+
 bool sdp_media_parse(const uint8_t *body, size_t len, struct sdp_media_list *out,
                      const char **err)
 {
@@ -238,6 +288,9 @@ bool sdp_media_parse(const uint8_t *body, size_t len, struct sdp_media_list *out
         goto error;
     why = "SDP body too large";
     if (len > 1u << 20)
+        goto error;
+    why = "m= line outside RFC 4566 grammar";
+    if (!media_lines_safe(span_make(body, len)))
         goto error;
 
     /* sdp_f_insane: no sanity check.  A recorder takes what the peers accepted; a missing

@@ -6,12 +6,14 @@
  * Call-ID, CSeq, tags, top Via branch (RFC 3261 §8.1.1), the parties of From/To and of the
  * identity headers P-Asserted-Identity (RFC 3325), Remote-Party-ID (draft-ietf-sip-privacy-04)
  * and Diversion (RFC 5806) or History-Info (RFC 7044), and the SDP body (RFC 3264), also when
- * it is one part of a multipart/mixed body as in SIPREC (RFC 7866 §8).
+ * it is one part of a multipart/mixed body as in SIPREC (RFC 7866 §8; the parts are split
+ * here, see multipart_sdp() for why not with sofia's msg_multipart_parse).
  *
  * Ownership: the struct sip_msg and every string it points to live in the su_home of the
  * sofia msg_t (owner_), freed in one go by sip_msg_free().
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,7 +21,6 @@
 #include <sofia-sip/msg.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/msg_mclass.h>
-#include <sofia-sip/msg_mime.h>
 #include <sofia-sip/sip.h>
 #include <sofia-sip/sip_extra.h>
 #include <sofia-sip/sip_header.h>
@@ -162,36 +163,128 @@ static bool is_sdp_type(const msg_content_type_t *c)
     return c && c->c_type && strcasecmp(c->c_type, "application/sdp") == 0;
 }
 
+/* Value of the Content-Type header ("Content-Type" or compact "c") in a MIME part's header
+ * block, as a fresh string in home, or NULL. */
+static char *part_content_type(su_home_t *home, struct span hdr)
+{
+    size_t off = 0;
+    while (off < hdr.len) {
+        const uint8_t *lf = memchr(hdr.p + off, '\n', hdr.len - off);
+        size_t end = lf ? (size_t)(lf - hdr.p) + 1 : hdr.len;
+        struct span line = {hdr.p + off, end - off};
+        size_t n = 0;
+        if (span_starts_with_ci(line, "Content-Type", 12))
+            n = 12;
+        else if (span_starts_with_ci(line, "c", 1))
+            n = 1;
+        while (n && n < line.len && (line.p[n] == ' ' || line.p[n] == '\t'))
+            n++;
+        if (n && n < line.len && line.p[n] == ':') {
+            size_t e = line.len;
+            while (e > n + 1 && (line.p[e - 1] == '\r' || line.p[e - 1] == '\n'))
+                e--;
+            return su_strndup(home, (const char *)line.p + n + 1, (isize_t)(e - n - 1));
+        }
+        off = end;
+    }
+    return NULL;
+}
+
+/* Offset of the next delimiter line "--boundary" at or after off (at the start of the body
+ * or of a line), or SIZE_MAX. */
+static size_t next_delimiter(struct span body, size_t off, const char *boundary, size_t blen)
+{
+    for (size_t i = off; i + 2 + blen <= body.len; i++) {
+        if ((i > 0 && body.p[i - 1] != '\n') || body.p[i] != '-' || body.p[i + 1] != '-')
+            continue;
+        if (memcmp(body.p + i + 2, boundary, blen) == 0)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/*
+ * The application/sdp part of a multipart body (RFC 2046 §5.1, SIPREC RFC 7866 §8.1).
+ * sofia's msg_multipart_parse() is not used here: on a malformed part header it fails an
+ * assert() (abort, found by fuzz_sip) and it trusts the boundary to fit in the payload.  The
+ * split on delimiter lines is done here on spans; the part's Content-Type value is parsed by
+ * sofia.
+ */
+static bool multipart_sdp(su_home_t *home, const sip_content_type_t *ct, struct span body,
+                          struct span *sdp)
+{
+    const char *param = msg_header_find_param(ct->c_common, "boundary=");
+    if (!param)
+        return false;
+    const char *boundary = param[0] == '"' ? msg_unquote_dup(home, param) : param;
+    size_t blen = boundary ? strlen(boundary) : 0;
+    if (blen == 0 || blen > 70) /* RFC 2046 §5.1.1: 1 to 70 characters */
+        return false;
+
+    size_t d = next_delimiter(body, 0, boundary, blen);
+    while (d != SIZE_MAX) {
+        size_t at = d + 2 + blen;
+        if (at + 2 <= body.len && body.p[at] == '-' && body.p[at + 1] == '-')
+            return false; /* close delimiter: no SDP part */
+        const uint8_t *lf = at < body.len ? memchr(body.p + at, '\n', body.len - at) : NULL;
+        if (!lf)
+            return false;
+        size_t start = (size_t)(lf - body.p) + 1;
+        size_t next = next_delimiter(body, start, boundary, blen);
+        /* The CRLF before a delimiter belongs to the delimiter. */
+        size_t end = next == SIZE_MAX ? body.len : next;
+        if (end > start && body.p[end - 1] == '\n')
+            end--;
+        if (end > start && body.p[end - 1] == '\r')
+            end--;
+        struct span part = {body.p + start, end - start};
+        size_t hdr = 0;
+        if (!(part.len >= 2 && part.p[0] == '\r' && part.p[1] == '\n') &&
+            !(part.len >= 1 && part.p[0] == '\n'))
+            hdr = header_block_end(part);
+        else
+            hdr = part.p[0] == '\n' ? 1 : 2; /* no part headers */
+        if (hdr > 0) {
+            char *type_text = part_content_type(home, span_make(part.p, hdr));
+            sip_content_type_t *pct = type_text ? sip_content_type_make(home, type_text) : NULL;
+            if (is_sdp_type(pct)) {
+                sdp->p = part.p + hdr;
+                sdp->len = part.len - hdr;
+                return true;
+            }
+        }
+        d = next;
+    }
+    return false;
+}
+
 static void fill_body(struct sip_msg *m, su_home_t *home, const sip_t *sip, struct span raw)
 {
     const sip_content_type_t *ct = sip->sip_content_type;
-    sip_payload_t *pl = sip->sip_payload;
+    struct span body = {NULL, 0};
 
     if (!ct || !ct->c_type)
         return;
-    /* Content-Length larger than the datagram (sofia flags MSG_FLG_TRUNC and keeps no
-     * payload): the peers acted on what was sent, so take the body the datagram holds. */
-    if (!pl && (sip->sip_flags & MSG_FLG_TRUNC)) {
+    if (sip->sip_payload && sip->sip_payload->pl_data) {
+        body.p = (const uint8_t *)sip->sip_payload->pl_data;
+        body.len = sip->sip_payload->pl_len;
+    } else if (sip->sip_flags & MSG_FLG_TRUNC) {
+        /* Content-Length larger than the datagram (sofia flags MSG_FLG_TRUNC and keeps no
+         * payload): the peers acted on what was sent, so take the body the datagram holds. */
         size_t end = header_block_end(raw);
         if (end > 0 && end < raw.len)
-            pl = sip_payload_create(home, raw.p + end, (isize_t)(raw.len - end));
+            span_tail(raw, end, &body);
     }
-    if (!pl || !pl->pl_data || pl->pl_len == 0)
+    if (!body.p || body.len == 0)
         return;
 
     if (is_sdp_type(ct)) {
-        parse_sdp_body(m, pl->pl_data, pl->pl_len);
+        parse_sdp_body(m, (const char *)body.p, body.len);
         return;
     }
-    if (strncasecmp(ct->c_type, "multipart/", 10) != 0)
-        return;
-    /* SIPREC and some gateways: SDP is one part of a multipart/mixed body. */
-    for (msg_multipart_t *mp = msg_multipart_parse(home, ct, pl); mp; mp = mp->mp_next) {
-        if (is_sdp_type(mp->mp_content_type) && mp->mp_payload) {
-            parse_sdp_body(m, mp->mp_payload->pl_data, mp->mp_payload->pl_len);
-            return;
-        }
-    }
+    struct span sdp;
+    if (strncasecmp(ct->c_type, "multipart/", 10) == 0 && multipart_sdp(home, ct, body, &sdp))
+        parse_sdp_body(m, (const char *)sdp.p, sdp.len);
 }
 
 /* The first line as written, for logs and the UI. */

@@ -396,6 +396,35 @@ static void test_multipart_siprec(void)
     sip_msg_free(m);
 }
 
+/* Broken multipart bodies: no SDP, never a crash (sofia's own multipart parser aborts). */
+static void test_multipart_hostile(void)
+{
+    static const char *const bodies[] = {
+        "--b\r\nContent-Type application/sdp\r\n\r\nv=0\r\n--b--\r\n",
+        "--b\r\n(((\r\n\r\nv=0\r\n--b--\r\n",
+        "--b",
+        "--b\r\n",
+        "--b\r\nContent-Type: application/sdp\r\n",
+        "--b--\r\n",
+        "no delimiter at all",
+        "--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nm=audio 1 RTP/AVP 0\r\n",
+    };
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        const char *err;
+        struct sip_msg *m = parse(with_body("MESSAGE sip:b@h SIP/2.0\r\nFrom: <sip:a@h>;tag=1\r\n"
+                                            "To: <sip:b@h>\r\nCall-ID: mp\r\nCSeq: 1 MESSAGE\r\n"
+                                            "Content-Type: multipart/mixed; boundary=\"b\"\r\n",
+                                            bodies[i]),
+                                  &err);
+        CHECK(m != NULL);
+        if (!m)
+            continue;
+        /* the last one has an SDP part without a close delimiter: still found */
+        CHECK_INT(m->has_sdp, i == 7);
+        sip_msg_free(m);
+    }
+}
+
 static void test_rejections(void)
 {
     static const struct {
@@ -499,6 +528,20 @@ static void test_malformed_sdp(void)
         CHECK(m->sdp_malformed);
         sip_msg_free(m);
     }
+    /* sofia-sip loops allocating on a format starting with a non-token byte: refused */
+    static const char *const hostile[] = {
+        "v=0\r\nm=audio 5000 RT\xff/AVPF 111\r\n",
+        "v=0\r\nm=image 5000 udptl t38 /x\r\n",
+        "v=0\r\nm=application 5000 TCP/MSRP ((\r\n",
+        "v=0\r\n  m=audio 5000 RTP/AVP 0 \x01\r\n",
+    };
+    for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+        struct sdp_media_list hl;
+        err = NULL;
+        CHECK(!sdp_media_parse((const uint8_t *)hostile[i], strlen(hostile[i]), &hl, &err));
+        CHECK(err != NULL);
+    }
+
     /* More m= lines than SDP_MAX_MEDIA. */
     char sdp[2048];
     size_t off = (size_t)snprintf(sdp, sizeof(sdp), "v=0\r\ns=-\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\n");
@@ -663,6 +706,7 @@ int main(void)
     test_identities();
     test_compact_forms();
     test_multipart_siprec();
+    test_multipart_hostile();
     test_rejections();
     test_bad_content_length();
     test_malformed_sdp();
