@@ -31,8 +31,8 @@ enum { RTP_HEADER_LEN = 12, RTP_MAX_CSRC = 15 };
 struct rtp_packet {
     uint8_t payload_type; /* 0..127 */
     bool marker;
-    bool padding;      /* the P bit was set; pad_len bytes were stripped */
-    bool extension;    /* the X bit was set; ext holds the extension data */
+    bool padding;   /* the P bit was set; pad_len bytes were stripped */
+    bool extension; /* the X bit was set; ext holds the extension data */
     uint8_t csrc_count;
     uint8_t pad_len;
     uint16_t seq;
@@ -102,8 +102,8 @@ struct rtp_stats {
         bool bad_seq_set;
         uint16_t max_seq;
         uint16_t bad_seq;
-        uint64_t cycles;    /* starts at 1 << 16 so a packet just before the first stays >= 0 */
-        uint64_t base_ext;  /* extended base sequence number of the current run */
+        uint64_t cycles;   /* starts at 1 << 16 so a packet just before the first stays >= 0 */
+        uint64_t base_ext; /* extended base sequence number of the current run */
         uint64_t run_expected_prior, run_received_prior; /* totals of finished runs */
         uint64_t run_received;
         uint64_t window[2]; /* bit i: max_ext - i was received (duplicate detection) */
@@ -117,9 +117,11 @@ struct rtp_stats {
 
 void rtp_stats_init(struct rtp_stats *s);
 
-/* Accounts one packet.  clock_rate is the RTP clock of the packet's payload type (from
- * the rtpmap, e.g. 8000); pass 0 for packets that must not feed the jitter estimate, such
- * as RFC 4733 events, whose timestamp is the start of the event, not of the packet. */
+/* Accounts one packet, in arrival order (before the reorder buffer: jitter and reordering
+ * are properties of the arrivals).  clock_rate is the RTP clock of the packet's payload
+ * type (from the rtpmap, e.g. 8000); pass 0 for packets that must not feed the jitter
+ * estimate, such as RFC 4733 events, whose timestamp is the start of the event, not of
+ * the packet. */
 enum rtp_seq_class rtp_stats_update(struct rtp_stats *s, const struct rtp_packet *pkt,
                                     pkt_time_t arrival, uint32_t clock_rate);
 
@@ -175,12 +177,12 @@ enum rtp_reorder_result {
 };
 
 struct rtp_reorder_out {
-    struct rtp_packet pkt;  /* header fields; payload points into the buffer's slot and is
-                               valid until the next push, reset or free (ext is empty) */
+    struct rtp_packet pkt; /* header fields; payload points into the buffer's slot and is
+                              valid until the next push, reset or free (ext is empty) */
     pkt_time_t arrival;
-    uint32_t lost_before;   /* sequence numbers skipped just before this packet */
-    bool discontinuity;     /* first packet after a sequence restart: lost_before is 0 and
-                               the timestamp may not follow the previous packet's */
+    uint32_t lost_before; /* sequence numbers skipped just before this packet */
+    bool discontinuity;   /* first packet after a sequence restart: lost_before is 0 and
+                             the timestamp may not follow the previous packet's */
 };
 
 /* slots: 2..1024 packets held at most (e.g. 8 or 16: 160-320 ms at 20 ms ptime);
@@ -220,17 +222,19 @@ char dtmf_event_char(uint8_t event);
 /* One key press, reported once. */
 struct dtmf_event {
     uint8_t event;
-    char symbol;            /* dtmf_event_char(event) */
+    char symbol; /* dtmf_event_char(event) */
     uint8_t volume;
-    bool ended;             /* an end packet was seen (else: cut short by the next event,
-                               a timeout or the end of the stream) */
+    bool ended; /* an end packet was seen (else: cut short by the next event,
+                   a timeout or the end of the stream) */
     uint32_t ssrc;
-    uint32_t start_ts;      /* RTP timestamp of the event (its start) */
-    uint32_t duration;      /* RTP timestamp units (the longest duration seen) */
+    uint32_t start_ts;        /* RTP timestamp of the event (its start) */
+    uint32_t duration;        /* RTP timestamp units (the longest duration seen) */
     pkt_time_t first_arrival; /* arrival of its first packet */
 };
 
-/* Per-stream tracker: feed it every telephone-event packet of the stream.  An event is
+/* Per-stream tracker: feed it every packet of the stream's telephone-event payload type
+ * (from the SDP rtpmap), in arrival order or out of the reorder buffer, and keep those
+ * packets out of the audio decoder (they share the sequence numbers).  An event is
  * identified by its RTP timestamp (RFC 4733 §2.5.1.2); its end packet, sent three times
  * (§2.5.1.4), is reported once; packets of an event already reported are ignored. */
 struct dtmf_tracker {
@@ -268,13 +272,13 @@ enum rtcp_type {
 };
 
 struct rtcp_report_block {
-    uint32_t reporter_ssrc;   /* the SR/RR sender that wrote this block */
-    uint32_t ssrc;            /* the source reported on */
-    uint8_t fraction_lost;    /* lost since the last report, in 1/256 */
-    int32_t cumulative_lost;  /* 24-bit signed on the wire (negative with duplicates) */
+    uint32_t reporter_ssrc;  /* the SR/RR sender that wrote this block */
+    uint32_t ssrc;           /* the source reported on */
+    uint8_t fraction_lost;   /* lost since the last report, in 1/256 */
+    int32_t cumulative_lost; /* 24-bit signed on the wire (negative with duplicates) */
     uint32_t ext_highest_seq;
-    uint32_t jitter;          /* RTP timestamp units */
-    uint32_t lsr, dlsr;       /* last SR (middle 32 bits of NTP), delay since it (1/65536 s) */
+    uint32_t jitter;    /* RTP timestamp units */
+    uint32_t lsr, dlsr; /* last SR (middle 32 bits of NTP), delay since it (1/65536 s) */
 };
 
 struct rtcp_info {
@@ -285,12 +289,12 @@ struct rtcp_info {
     uint32_t sr_packets, sr_octets;
     bool has_rr;
     uint32_t rr_ssrc;
-    unsigned n_reports;        /* blocks stored in reports[] */
-    unsigned reports_skipped;  /* blocks beyond RTCP_MAX_REPORTS */
+    unsigned n_reports;       /* blocks stored in reports[] */
+    unsigned reports_skipped; /* blocks beyond RTCP_MAX_REPORTS */
     struct rtcp_report_block reports[RTCP_MAX_REPORTS];
-    unsigned n_packets;        /* packets in the compound */
+    unsigned n_packets; /* packets in the compound */
     unsigned n_sdes, n_bye, n_app, n_other;
-    unsigned trailing_bytes;   /* 1-3 zero bytes after the last packet (tolerated) */
+    unsigned trailing_bytes; /* 1-3 zero bytes after the last packet (tolerated) */
 };
 
 /* Parses a compound RTCP datagram (RFC 3550 §6.1, validity checks of A.2): every

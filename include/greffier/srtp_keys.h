@@ -36,8 +36,7 @@ struct srtp_stream;
 /* suite: the crypto-suite name of the a=crypto line.  key: its key parameter, either
  * "inline:<base64 key||salt>[|lifetime][|MKI:length]" or the bare base64.  On failure
  * returns NULL and writes the reason to err (errlen bytes, may be 0). */
-struct srtp_stream *srtp_stream_new(const char *suite, const char *key, char *err,
-                                    size_t errlen);
+struct srtp_stream *srtp_stream_new(const char *suite, const char *key, char *err, size_t errlen);
 void srtp_stream_free(struct srtp_stream *s);
 
 /* Authenticate and decrypt in place.  On success *len becomes the length of the plain

@@ -44,18 +44,18 @@ struct rtp_reorder {
     pkt_time_t max_wait;
     struct counters *c;
 
-    bool started;       /* a packet was accepted since the last reset */
-    bool released_any;  /* next_key is fixed: nothing may be placed before it */
-    uint32_t ssrc;      /* SSRC of the current epoch */
-    uint64_t ref_key;   /* highest key accepted: new packets are placed relative to it */
-    uint64_t next_key;  /* key the next release should have */
-    uint64_t hist;      /* bit i: key next_key - 1 - i was released (not skipped) */
+    bool started;      /* a packet was accepted since the last reset */
+    bool released_any; /* next_key is fixed: nothing may be placed before it */
+    uint32_t ssrc;     /* SSRC of the current epoch */
+    uint64_t ref_key;  /* highest key accepted: new packets are placed relative to it */
+    uint64_t next_key; /* key the next release should have */
+    uint64_t hist;     /* bit i: key next_key - 1 - i was released (not skipped) */
 
-    bool old_valid;     /* the SSRC before the last change, to recognise its stragglers */
+    bool old_valid; /* the SSRC before the last change, to recognise its stragglers */
     uint32_t old_ssrc;
     uint16_t old_seq;
 
-    bool pending;       /* slots[nslots] holds a jumped packet awaiting confirmation */
+    bool pending; /* slots[nslots] holds a jumped packet awaiting confirmation */
 
     struct rtp_reorder_stats st;
     struct slot *slots; /* nslots + 1: the last is the probation slot */

@@ -335,7 +335,8 @@ double rtp_emodel_mos(enum codec_id codec, double loss_percent, double delay_ms)
 
 double rtp_stats_delay_ms(const struct rtp_stats *s, enum codec_id codec)
 {
-    return 2.0 * rtp_stats_jitter_ms(s) + rtp_stats_ptime_ms(s) + emodel_lookup(codec)->lookahead_ms;
+    return 2.0 * rtp_stats_jitter_ms(s) + rtp_stats_ptime_ms(s) +
+           emodel_lookup(codec)->lookahead_ms;
 }
 
 double rtp_stats_mos(const struct rtp_stats *s, enum codec_id codec)

@@ -21,15 +21,15 @@
 #include "greffier/srtp_keys.h"
 
 enum {
-    MAX_KEY_SALT = 46,     /* AES-256: 32-byte key, 14-byte salt */
-    MAX_B64 = 64,          /* 4 * ceil(46 / 3) */
-    MAX_MKI = 8,           /* RFC 4568 allows 128; a 64-bit value is plenty in practice */
-    SCRATCH = 1 << 16,     /* copy of an unaligned packet (libsrtp wants 32-bit alignment) */
-    REPLAY_WINDOW = 1024,  /* libsrtp's default 128 is tight for a passive observer */
+    MAX_KEY_SALT = 46,    /* AES-256: 32-byte key, 14-byte salt */
+    MAX_B64 = 64,         /* 4 * ceil(46 / 3) */
+    MAX_MKI = 8,          /* RFC 4568 allows 128; a 64-bit value is plenty in practice */
+    SCRATCH = 1 << 16,    /* copy of an unaligned packet (libsrtp wants 32-bit alignment) */
+    REPLAY_WINDOW = 1024, /* libsrtp's default 128 is tight for a passive observer */
     RTP_FIXED = 12,
     RTCP_FIXED = 8,
     SRTCP_INDEX = 4,
-    RTCP_TAG = 10,         /* 80 bits for every suite (RFC 4568 §6.2.2) */
+    RTCP_TAG = 10, /* 80 bits for every suite (RFC 4568 §6.2.2) */
 };
 
 struct suite {
@@ -198,9 +198,10 @@ struct srtp_stream *srtp_stream_new(const char *suite_name, const char *key, cha
     }
     OPENSSL_cleanse(key_salt, sizeof(key_salt));
     if (st != srtp_err_status_ok) {
-        set_err(err, errlen, init_status != srtp_err_status_ok
-                                 ? "libsrtp initialisation failed"
-                                 : "libsrtp refused the policy (suite not built in?)");
+        set_err(err, errlen,
+                init_status != srtp_err_status_ok
+                    ? "libsrtp initialisation failed"
+                    : "libsrtp refused the policy (suite not built in?)");
         free(s);
         return NULL;
     }

@@ -12,8 +12,7 @@
 
 static uint8_t pl[4];
 
-static struct rtp_packet ev(uint32_t ts, uint8_t event, bool end, uint8_t volume,
-                            uint16_t duration)
+static struct rtp_packet ev(uint32_t ts, uint8_t event, bool end, uint8_t volume, uint16_t duration)
 {
     struct rtp_packet p;
     memset(&p, 0, sizeof(p));
@@ -45,8 +44,8 @@ static void push(struct dtmf_tracker *t, struct sink *k, const struct rtp_packet
 
 /* One key press as a sender does it: a packet every 50 ms of RTP time (400 units at
  * 8 kHz) with the duration growing, then the end packet three times. */
-static void press(struct dtmf_tracker *t, struct sink *k, uint8_t event, uint32_t ts,
-                  pkt_time_t t0, unsigned npkts, unsigned nend)
+static void press(struct dtmf_tracker *t, struct sink *k, uint8_t event, uint32_t ts, pkt_time_t t0,
+                  unsigned npkts, unsigned nend)
 {
     struct rtp_packet p;
     for (unsigned i = 0; i < npkts; i++) {

@@ -70,15 +70,19 @@ static struct rtp_packet pkt_of(uint16_t seq, uint32_t ts, uint32_t ssrc, uint8_
 struct parse_case {
     const char *name;
     struct rtp_spec spec;
-    int truncate;   /* bytes removed from the end (or, negative, a corruption below) */
+    int truncate; /* bytes removed from the end (or, negative, a corruption below) */
     bool ok;
     size_t header_len, payload_len;
 };
 
 static const struct parse_case parse_cases[] = {
     {"minimal", {.seq = 1, .ssrc = 7}, 0, true, 12, 0},
-    {"g711 20ms", {.pt = 8, .seq = 65535, .ts = 0xfffffff0u, .ssrc = 1, .payload = 160}, 0, true,
-     12, 160},
+    {"g711 20ms",
+     {.pt = 8, .seq = 65535, .ts = 0xfffffff0u, .ssrc = 1, .payload = 160},
+     0,
+     true,
+     12,
+     160},
     {"marker", {.pt = 0, .marker = true, .payload = 10}, 0, true, 12, 10},
     {"two CSRC", {.ncsrc = 2, .payload = 20}, 0, true, 20, 20},
     {"15 CSRC", {.ncsrc = 15, .payload = 1}, 0, true, 72, 1},
@@ -86,8 +90,12 @@ static const struct parse_case parse_cases[] = {
     {"extension 0 words", {.with_ext = true, .ext_words = 0, .payload = 8}, 0, true, 16, 8},
     {"padding 4", {.payload = 20, .pad = 4}, 0, true, 12, 20},
     {"padding only", {.pad = 8}, 0, true, 12, 0},
-    {"all of it", {.ncsrc = 3, .with_ext = true, .ext_words = 2, .payload = 33, .pad = 3}, 0, true,
-     36, 33},
+    {"all of it",
+     {.ncsrc = 3, .with_ext = true, .ext_words = 2, .payload = 33, .pad = 3},
+     0,
+     true,
+     36,
+     33},
     {"short header", {.payload = 0}, 1, false, 0, 0},
     {"CSRC beyond", {.ncsrc = 2}, 1, false, 0, 0},
     {"extension header cut", {.with_ext = true, .ext_words = 0}, 1, false, 0, 0},
@@ -168,8 +176,9 @@ static void test_parse_corrupt(void)
 static void test_parse_truncation(void)
 {
     uint8_t full[200];
-    size_t n = build(full, &(struct rtp_spec){.ncsrc = 2, .with_ext = true, .ext_words = 2,
-                                              .payload = 40, .pad = 4});
+    size_t n = build(
+        full,
+        &(struct rtp_spec){.ncsrc = 2, .with_ext = true, .ext_words = 2, .payload = 40, .pad = 4});
     unsigned ok_count = 0;
     for (size_t len = 0; len <= n; len++) {
         uint8_t *copy = malloc(len ? len : 1);
@@ -196,20 +205,19 @@ struct demux_case {
 };
 
 static const struct demux_case demux_cases[] = {
-    {0x80, 200, 28, true, false},  /* SR */
-    {0x81, 201, 32, true, false},  /* RR with one block */
-    {0x80, 202, 12, true, false},  /* SDES */
-    {0x80, 203, 8, true, false},   /* BYE */
-    {0x80, 204, 12, true, false},  /* APP */
-    {0x80, 192, 12, true, true},   /* FIR (RFC 2032): RTCP, but PT 64 is not in 72..76 */
-    {0x80, 223, 12, true, true},   /* top of the range */
-    {0x80, 224, 12, false, true},  /* marker + PT 96: RTP */
-    {0x80, 191, 12, false, true},  /* marker + PT 63 */
-    {0x80, 72, 12, false, false},  /* PT 72 without marker: not RTCP, not plausible RTP */
-    {0x80, 0, 12, false, true},    /* PCMU */
-    {0x80, 8, 172, false, true},   /* PCMA */
-    {0x80, 0x80 | 101, 16, false, true},
-    {0x80, 77, 12, false, true},
+    {0x80, 200, 28, true, false}, /* SR */
+    {0x81, 201, 32, true, false}, /* RR with one block */
+    {0x80, 202, 12, true, false}, /* SDES */
+    {0x80, 203, 8, true, false},  /* BYE */
+    {0x80, 204, 12, true, false}, /* APP */
+    {0x80, 192, 12, true, true},  /* FIR (RFC 2032): RTCP, but PT 64 is not in 72..76 */
+    {0x80, 223, 12, true, true},  /* top of the range */
+    {0x80, 224, 12, false, true}, /* marker + PT 96: RTP */
+    {0x80, 191, 12, false, true}, /* marker + PT 63 */
+    {0x80, 72, 12, false, false}, /* PT 72 without marker: not RTCP, not plausible RTP */
+    {0x80, 0, 12, false, true},   /* PCMU */
+    {0x80, 8, 172, false, true},  /* PCMA */
+    {0x80, 0x80 | 101, 16, false, true}, {0x80, 77, 12, false, true},
     {0x40, 200, 28, false, false}, /* version 1 */
     {0x00, 0, 12, false, false},   /* version 0 (STUN starts with 0x00/0x01) */
     {0x80, 200, 7, false, false},  /* too short for either */
@@ -437,7 +445,7 @@ static void test_stats_jitter(void)
 static void test_mos(void)
 {
     static const enum codec_id codecs[] = {CODEC_PCMU, CODEC_PCMA, CODEC_G722, CODEC_G729,
-                                           CODEC_OPUS, CODEC_L16, CODEC_NONE};
+                                           CODEC_OPUS, CODEC_L16,  CODEC_NONE};
     for (size_t c = 0; c < sizeof(codecs) / sizeof(codecs[0]); c++) {
         double prev = 5.0;
         for (double loss = 0; loss <= 50; loss += 0.5) {
