@@ -54,6 +54,10 @@ int ogg_opus_writer_finish(struct ogg_opus_writer *w);
 uint64_t ogg_opus_writer_samples(const struct ogg_opus_writer *w);
 const struct waveform_peaks *ogg_opus_writer_peaks(const struct ogg_opus_writer *w);
 uint64_t ogg_opus_writer_encoder_calls(const struct ogg_opus_writer *w);
+/* Why the last push or finish failed (a static string, "no error" when none did). */
+const char *ogg_opus_writer_error(const struct ogg_opus_writer *w);
+/* The OpusHead pre-skip: the encoder's lookahead in 48 kHz samples (RFC 7845 §4.2). */
+unsigned ogg_opus_writer_pre_skip(const struct ogg_opus_writer *w);
 void ogg_opus_writer_free(struct ogg_opus_writer *w);
 
 /* Reading back (greffier audio, tests, export): decodes an Ogg Opus stream written by
