@@ -262,6 +262,11 @@ int ogg_opus_decode(const struct byte_source *src, unsigned *sample_rate,
         why = "Ogg page refused (bad version or serial)";
         if (ogg_stream_pagein(&os, &og) != 0)
             goto error;
+        /* libogg keeps an unfinished packet's bytes however many pages it spans: a
+         * hostile file could make it hold the whole file. */
+        why = "audio packet too large (corrupt stream)";
+        if (os.body_fill - os.body_returned > MAX_PACKET_BYTES + 65536)
+            goto error;
         bool eos = ogg_page_eos(&og) != 0;
         int64_t granule = ogg_page_granulepos(&og);
         int64_t page_start48 = r.pos48;

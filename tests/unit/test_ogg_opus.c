@@ -974,6 +974,19 @@ static void test_hostile(void)
         CHECK(strstr(err, "invalid end-of-stream granule") != NULL);
         free(p.s);
         free(m.p);
+        /* A packet spanning hundreds of pages: refused before it is all in memory. */
+        uint8_t *big = calloc(1, 400000);
+        CHECK(big != NULL);
+        if (big) {
+            const uint8_t *pk4[] = {head, tags_pkt, big, audio[1]};
+            size_t ln4[] = {19, sizeof(tags_pkt) - 1, 400000, alen[1]};
+            make_ogg(&m, pk4, ln4, 4, 960);
+            decode_mem(m.p, m.len, 0, &rate, &p, err, sizeof(err));
+            CHECK(strstr(err, "packet too large") != NULL);
+            free(p.s);
+            free(m.p);
+            free(big);
+        }
         /* A corrupt Opus packet (an invalid code 3 TOC: 0 frames). */
         static const uint8_t junk[] = {0x03, 0x00};
         const uint8_t *pk3[] = {head, tags_pkt, junk, audio[1]};
