@@ -3,7 +3,7 @@
  * replay, export and tests.
  *
  * References: RFC 7845 (OpusHead §5.1, channel mapping families 0 and 1 §5.1.1,
- * OpusTags §5.2, pre-skip and end trimming §4.2 and §4.5), RFC 3533 (Ogg pages),
+ * OpusTags §5.2, pre-skip and end trimming §4.2 and §4.4), RFC 3533 (Ogg pages),
  * RFC 6716 (Opus packets, decoded by libopus).
  *
  * The input is a file from disk, so it is treated as hostile: libogg checks every page's
@@ -138,7 +138,7 @@ static const char *start_decoder(struct reader *r, unsigned *sample_rate)
 }
 
 /* Decodes one audio packet and emits the part of it inside [pre-skip, limit48), where
- * limit48 is the end-of-stream granule position or -1 for no trimming (§4.5). */
+ * limit48 is the end-of-stream granule position or -1 for no trimming (§4.4). */
 static const char *decode_packet(struct reader *r, const ogg_packet *op, int64_t limit48)
 {
     if (op->bytes <= 0)
@@ -272,7 +272,7 @@ int ogg_opus_decode(const struct byte_source *src, unsigned *sample_rate,
         int64_t page_start48 = r.pos48;
         int64_t limit48 = -1;
         if (eos && granule != -1) {
-            /* §4.5: the last granule position trims the end; it can neither precede
+            /* §4.4: the last granule position trims the end; it can neither precede
              * the audio of earlier pages nor the pre-skip. */
             why = "invalid end-of-stream granule position";
             if (granule < 0 || granule < page_start48 || granule < r.head.preskip)

@@ -273,8 +273,8 @@ struct ogg_opus_writer *ogg_opus_writer_new(const struct ogg_opus_settings *s,
     size_t tags_len;
     opus_int32 la = 0;
 
-    why = "no sink";
-    if (!sink || !sink->write)
+    why = "no settings or no sink";
+    if (!s || !sink || !sink->write)
         goto error;
     why = "sample rate not supported by Opus (8000, 12000, 16000, 24000 or 48000)";
     if (!rate_supported(s->sample_rate))
