@@ -54,12 +54,20 @@ int ogg_opus_writer_finish(struct ogg_opus_writer *w);
 uint64_t ogg_opus_writer_samples(const struct ogg_opus_writer *w);
 const struct waveform_peaks *ogg_opus_writer_peaks(const struct ogg_opus_writer *w);
 uint64_t ogg_opus_writer_encoder_calls(const struct ogg_opus_writer *w);
+/* Why the last push or finish failed (a static string, "no error" when none did). */
+const char *ogg_opus_writer_error(const struct ogg_opus_writer *w);
+/* The OpusHead pre-skip: the encoder's lookahead in 48 kHz samples (RFC 7845 §4.2). */
+unsigned ogg_opus_writer_pre_skip(const struct ogg_opus_writer *w);
 void ogg_opus_writer_free(struct ogg_opus_writer *w);
 
 /* Reading back (greffier audio, tests, export): decodes an Ogg Opus stream written by
  * this writer (any RFC 7845 family 0/1 stream with 1 or 2 channels) from a byte source
  * into interleaved stereo PCM, at the header's input rate.  emit is called per decoded
  * chunk; returns 0, or -1 with err set. */
+/* (Details: *sample_rate is set before the first emit; a rate Opus cannot run at is
+ * decoded at 48000.  On -1, what was emitted is the valid start of the recording; a
+ * stream without its end-of-stream page is -1, "truncated stream".  An emit returning
+ * nonzero stops the decode with -1.) */
 struct byte_source {
     /* Reads up to len bytes; returns bytes read, 0 at end, -1 on error. */
     long (*read)(void *user, uint8_t *buf, size_t len);
