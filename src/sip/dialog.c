@@ -332,6 +332,10 @@ static void on_invite_response(struct dialogs *d, struct dialog_entry *e,
     if (!c->user_agent_callee)
         c->user_agent_callee = call_strdup(c, m->user_agent);
     end_call(e, ts, END_FINAL_RESPONSE);
+    /* A challenge is often answered by a person typing a password: the new INVITE
+     * (same Call-ID, higher CSeq) may come long after 32 s and is still this call. */
+    if (m->status == 401 || m->status == 407)
+        e->linger_until = ts + (pkt_time_t)d->cfg->ringing_timeout_s * SECOND;
 }
 
 static void on_response(struct dialogs *d, struct dialog_entry *e, const struct sip_msg *m,

@@ -88,7 +88,10 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run(data, os.path.join(tmp, "lying-ip-length.pcap"))
     check(r.returncode == 0 and (summary_value(r.stdout, "drop_truncated") or 0) >= 1,
           "lying IP length must be read and counted as truncated: %s" % r.stdout)
-    r = run(data, os.path.join(tmp, "oversized-sip.pcap"))
+    conf = os.path.join(tmp, "small.conf")
+    open(conf, "w").write("[sip]\nmax_message_bytes = 16384\n")
+    r = subprocess.run([BIN, "-c", conf, "-d", data, "import", os.path.join(tmp, "oversized-sip.pcap")],
+                       capture_output=True, text=True, timeout=60)
     check(r.returncode == 0 and (summary_value(r.stdout, "drop_sip_oversized") or 0) == 1,
           "oversized SIP must be counted: %s" % r.stdout)
     r = run(data, os.path.join(tmp, "truncated-record.pcap"))

@@ -204,6 +204,16 @@ static const struct step challenged[] = {
     END_STEPS,
 };
 
+/* The user typed a password for a minute: the retry is still the same call. */
+static const struct step slow_retry[] = {
+    {0, CALLER, "INVITE", "1 INVITE", NULL, "sendrecv", NULL, NULL},
+    {0.1, CALLEE, "407 Proxy Authentication Required", "1 INVITE", "auth", NULL, NULL, NULL},
+    {0.2, CALLER, "ACK", "1 ACK", "auth", NULL, NULL, NULL},
+    {51, CALLER, "INVITE", "2 INVITE", NULL, "sendrecv", NULL, NULL},
+    {51.2, CALLEE, "403 Forbidden", "2 INVITE", "auth2", NULL, NULL, NULL},
+    END_STEPS,
+};
+
 static const struct step retransmitted[] = {
     {0, CALLER, "INVITE", "1 INVITE", NULL, "sendrecv", NULL, NULL},
     {0, CALLER, "INVITE", "1 INVITE", NULL, "sendrecv", NULL, NULL},
@@ -241,6 +251,8 @@ static const struct ladder ladders[] = {
     {"no BYE, silence", no_bye, 303, 400, CALL_ANSWERED, 200, 2, 2.01, END_TIMEOUT, false},
     {"no BYE, capture ends", no_bye, 0, 100, CALL_ANSWERED, 200, 2, -1, END_NONE, false},
     {"401 then answered", challenged, 0, 60, CALL_ANSWERED, 200, 5, 15, END_BYE, false},
+    {"slow retry after 407", slow_retry, 0, 300, CALL_REJECTED, 403, -1, 51.2,
+     END_FINAL_RESPONSE, false},
     {"retransmitted INVITE", retransmitted, 0, 60, CALL_BUSY, 486, -1, 3, END_FINAL_RESPONSE,
      false},
     {"INVITE not captured", picked_up, 0, 60, CALL_ANSWERED, 200, 7, 9, END_BYE, true},
@@ -268,8 +280,11 @@ int main(void)
         memset(&counters, 0, sizeof(counters));
         nfinished = 0;
         struct dialogs *d = dialogs_new(&cfg, &counters, &sink);
-        for (const struct step *st = l->steps; st->first_line; st++)
+        /* Packet time advances with the ladder, as in the pipeline. */
+        for (const struct step *st = l->steps; st->first_line; st++) {
+            dialogs_tick(d, SEC(st->at));
             feed(d, l->name, st);
+        }
         if (l->tick_at > 0)
             dialogs_tick(d, SEC(l->tick_at));
         dialogs_free(d, SEC(l->end_at), false);
