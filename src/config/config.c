@@ -513,8 +513,9 @@ static const struct keyword keywords[] = {
      .help = "Network interfaces to capture on; empty captures on all of them (the pcap "
              "\"any\" device)."},
     {"capture", "bpf_filter", &t_string, AT(bpf_filter), .def = "",
-     .help = "Capture filter in pcap-filter(7) syntax; empty lets greffier build one from the "
-             "SIP ports and the media they announce."},
+     .help = "Capture filter in pcap-filter(7) syntax; empty lets greffier build one: the SIP "
+             "and SIP-over-TLS ports, all UDP (RTP), IP fragments and tunnels, under 802.1Q "
+             "tags too (see greffier.conf(5))."},
     {"capture", "snaplen", &t_uint, AT(snaplen), .min = 256, .max = 262144, .def = "65535",
      .help = "Bytes kept of each packet; smaller values cut long SIP messages."},
     {"capture", "buffer_mb", &t_uint, AT(buffer_mb), .min = 1, .max = 4096, .def = "64",
