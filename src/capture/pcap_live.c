@@ -73,15 +73,13 @@ static void activate_error(pcap_t *pc, int rc, const char *name, char *err, size
                  name, pcap_geterr(pc));
         break;
     case PCAP_ERROR_NO_SUCH_DEVICE:
-        snprintf(err, errsize, "%s: no such interface (see `ip link`): %s", name,
-                 pcap_geterr(pc));
+        snprintf(err, errsize, "%s: no such interface (see `ip link`): %s", name, pcap_geterr(pc));
         break;
     case PCAP_ERROR_IFACE_NOT_UP:
         snprintf(err, errsize, "%s: interface is down (ip link set %s up)", name, name);
         break;
     case PCAP_ERROR_PROMISC_PERM_DENIED:
-        snprintf(err, errsize, "%s: no permission for promiscuous mode: %s", name,
-                 pcap_geterr(pc));
+        snprintf(err, errsize, "%s: no permission for promiscuous mode: %s", name, pcap_geterr(pc));
         break;
     default:
         snprintf(err, errsize, "%s: %s: %s", name, pcap_statustostr(rc), pcap_geterr(pc));
@@ -122,8 +120,7 @@ static int open_handle(struct capture_live *cl, const struct config *cfg, const 
         goto error;
     }
     if (rc > 0)
-        log_msg(LOG_WARNING, "capture: %s: %s: %s", name, pcap_statustostr(rc),
-                pcap_geterr(h->pc));
+        log_msg(LOG_WARNING, "capture: %s: %s: %s", name, pcap_statustostr(rc), pcap_geterr(h->pc));
     if (pcap_setnonblock(h->pc, 1, errbuf) != 0) {
         snprintf(err, errsize, "%s: cannot make the handle non-blocking: %s", name, errbuf);
         goto error;
@@ -184,8 +181,7 @@ struct capture_live *capture_live_open(const struct config *cfg, char *err, size
             capture_live_close(cl);
             return NULL;
         }
-        int w = snprintf(cl->names + used, sizeof(cl->names) - used, "%s%s", i ? ", " : "",
-                         name);
+        int w = snprintf(cl->names + used, sizeof(cl->names) - used, "%s%s", i ? ", " : "", name);
         if (w > 0 && (size_t)w < sizeof(cl->names) - used)
             used += (size_t)w;
     }

@@ -36,8 +36,8 @@
 #include "greffier/sdnotify.h"
 
 enum {
-    POLL_MS = 250,          /* longest wait for packets: timers and signals are this late */
-    SUMMARY_EVERY_S = 60,   /* the stats line, and the most often drops are logged */
+    POLL_MS = 250,        /* longest wait for packets: timers and signals are this late */
+    SUMMARY_EVERY_S = 60, /* the stats line, and the most often drops are logged */
 };
 
 /* Set by the signal handlers only: the unavoidable global state of a daemon. */
@@ -96,10 +96,10 @@ static uint64_t other_drops(const struct counters *c)
 static void notify_status(struct daemon *d)
 {
     const struct counters *c = &d->counters;
-    sdnotifyf("STATUS=capturing on %s: %" PRIu64 " packets, %" PRIu64 " calls, drops: kernel %" PRIu64
-              ", interface %" PRIu64 ", other %" PRIu64,
-              capture_live_names(d->cl), c->packets, c->calls, c->drop_kernel,
-              c->drop_interface, other_drops(c));
+    sdnotifyf("STATUS=capturing on %s: %" PRIu64 " packets, %" PRIu64
+              " calls, drops: kernel %" PRIu64 ", interface %" PRIu64 ", other %" PRIu64,
+              capture_live_names(d->cl), c->packets, c->calls, c->drop_kernel, c->drop_interface,
+              other_drops(c));
 }
 
 /* Reads the kernel's statistics; drops are logged at once the first time, then at most

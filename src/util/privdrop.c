@@ -91,14 +91,12 @@ static int switch_user(const char *user, char *err, size_t errsize)
     uid_t uid = pw->pw_uid;
     gid_t gid = pw->pw_gid;
     if (uid == 0) {
-        snprintf(err, errsize, "user \"%s\" has uid 0; set [daemon] user = root to mean it",
-                 user);
+        snprintf(err, errsize, "user \"%s\" has uid 0; set [daemon] user = root to mean it", user);
         return -1;
     }
     if (drop_bounding_set(err, errsize) != 0)
         return -1;
-    if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
-        setresuid(uid, uid, uid) != 0) {
+    if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0) {
         snprintf(err, errsize, "cannot switch to user \"%s\" (uid %u): %s", user, (unsigned)uid,
                  strerror(errno));
         return -1;

@@ -31,8 +31,8 @@ int sdnotify(const char *state)
     memcpy(sa.sun_path, path, len);
     if (path[0] == '@')
         sa.sun_path[0] = '\0'; /* abstract: the name is the bytes after the NUL, unterminated */
-    socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
-                                  (path[0] == '/' ? 1 : 0));
+    socklen_t salen =
+        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (path[0] == '/' ? 1 : 0));
 
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)

@@ -34,8 +34,7 @@ static void test_compiles(void)
 {
     struct config cfg;
     config_defaults(&cfg);
-    static const int linktypes[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW,
-                                    DLT_NULL};
+    static const int linktypes[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_NULL};
     for (size_t i = 0; i < sizeof(linktypes) / sizeof(linktypes[0]); i++)
         CHECK(compiles(&cfg, linktypes[i]));
 
@@ -127,8 +126,16 @@ static void ports(struct frame *f, unsigned sport, unsigned dport)
 }
 
 enum { ETH_IP = 0x0800, ETH_IP6 = 0x86dd, ETH_ARP = 0x0806 };
-enum { P_ICMP = 1, P_IPIP = 4, P_TCP = 6, P_UDP = 17, P_IPV6 = 41, P_FRAG6 = 44, P_GRE = 47,
-       P_SCTP = 132 };
+enum {
+    P_ICMP = 1,
+    P_IPIP = 4,
+    P_TCP = 6,
+    P_UDP = 17,
+    P_IPV6 = 41,
+    P_FRAG6 = 44,
+    P_GRE = 47,
+    P_SCTP = 132
+};
 
 struct filter_case {
     const char *what;

@@ -21,8 +21,8 @@ static int listen_on(const char *name)
     if (name[0] == '@')
         sa.sun_path[0] = '\0';
     int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-    socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
-                                  (name[0] == '@' ? 0 : 1));
+    socklen_t salen =
+        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (name[0] == '@' ? 0 : 1));
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, salen) != 0) {
         perror(name);
         exit(2);
