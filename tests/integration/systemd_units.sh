@@ -26,7 +26,11 @@ export MANPATH="$WORK/man"
 
 for unit in greffier-capture.service greffier-web.service; do
     sed "s#/usr/bin/greffier #$BIN #" "systemd/$unit" >"$WORK/$unit"
-    if ! systemd-analyze verify "$WORK/$unit" >"$WORK/verify.out" 2>&1 ||
+    systemd-analyze verify "$WORK/$unit" >"$WORK/verify.out" 2>&1
+    verify_rc=$?
+    # Without man(1) installed, the Documentation= check cannot run: not the unit's fault.
+    command -v man >/dev/null 2>&1 || sed -i "/Command 'man /d" "$WORK/verify.out"
+    if [ "$verify_rc" != 0 ] ||
         grep -q . "$WORK/verify.out"; then
         fail "systemd-analyze verify $unit:"
         sed 's/^/    /' "$WORK/verify.out"
