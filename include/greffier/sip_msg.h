@@ -79,6 +79,8 @@ void sip_msg_free(struct sip_msg *m);
  * when detection is on, and to resynchronise a TCP stream). */
 bool sip_looks_like_start_line(const uint8_t *data, size_t len);
 
-const char *sip_method_name(enum sip_method_id m);
+/* Named sip_method_id_name, not sip_method_name: libsofia-sip-ua exports a function of that
+ * name, and defining it here would interpose sofia's own calls to it. */
+const char *sip_method_id_name(enum sip_method_id m);
 
 #endif
