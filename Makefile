@@ -11,6 +11,10 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+# systemd reads units, sysusers.d and tmpfiles.d from both /usr/lib and /usr/local/lib.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BUILD ?= build
 SAN ?= 0
 
@@ -115,8 +119,31 @@ lint:
 	  --std=c11 -Iinclude src
 	tests/check-banned.sh
 
-install: all
+# The units name the installed binary and configuration; an existing configuration file
+# is never overwritten (the new sample goes next to it as greffier.conf.dist).
+install: $(BUILD)/greffier
 	install -D -m 0755 $(BUILD)/greffier $(DESTDIR)$(BINDIR)/greffier
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	for u in greffier-capture.service greffier-web.service; do \
+	  sed -e 's#/usr/bin/greffier#$(BINDIR)/greffier#g' \
+	      -e 's#/etc/greffier#$(SYSCONFDIR)/greffier#g' systemd/$$u \
+	      >$(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -D -m 0644 systemd/greffier.sysusers $(DESTDIR)$(SYSUSERSDIR)/greffier.conf
+	install -d -m 0755 $(DESTDIR)$(TMPFILESDIR)
+	sed -e 's#/etc/greffier#$(SYSCONFDIR)/greffier#g' systemd/greffier.tmpfiles \
+	  >$(DESTDIR)$(TMPFILESDIR)/greffier.conf
+	chmod 0644 $(DESTDIR)$(TMPFILESDIR)/greffier.conf
+	install -D -m 0644 docs/greffier.8 $(DESTDIR)$(MANDIR)/man8/greffier.8
+	install -D -m 0644 docs/greffier.conf.5 $(DESTDIR)$(MANDIR)/man5/greffier.conf.5
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/greffier
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/greffier/private
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/greffier/greffier.conf ]; then \
+	  install -m 0644 conf/greffier.conf $(DESTDIR)$(SYSCONFDIR)/greffier/greffier.conf.dist; \
+	  echo "kept $(DESTDIR)$(SYSCONFDIR)/greffier/greffier.conf (new sample: greffier.conf.dist)"; \
+	else \
+	  install -m 0644 conf/greffier.conf $(DESTDIR)$(SYSCONFDIR)/greffier/greffier.conf; \
+	fi
 
 clean:
 	rm -rf build

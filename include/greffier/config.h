@@ -36,6 +36,7 @@ struct config {
     unsigned snaplen;      /* default 65535 */
     unsigned buffer_mb;    /* TPACKET_V3 ring size, default 64 */
     bool promiscuous;      /* default yes */
+    unsigned stats_interval_s; /* kernel drop counters read this often, default 10 */
 
     /* [sip] */
     uint16_t sip_ports[CONFIG_MAX_LIST]; /* default 5060 */
@@ -56,6 +57,9 @@ struct config {
     struct cidr trunks[CONFIG_MAX_LIST]; /* trunk / SBC / provider addresses */
     size_t ntrunks;
 
+    /* [daemon] */
+    char user[64]; /* account the daemon switches to when started as root, default greffier */
+
     /* [log] */
     int log_level; /* syslog priority, default LOG_INFO */
 };
@@ -71,6 +75,11 @@ int config_load(struct config *cfg, const char *path, FILE *errout);
 /* Prints a complete greffier.conf: every section and key with its help as comments and
  * its default value (conf/greffier.conf is this output). */
 void config_write_defaults(FILE *out);
+
+/* Calls changed(user, section, key) for every key whose value differs between a and b
+ * (the daemon's SIGHUP reload reports what changed and what needs a restart). */
+void config_diff(const struct config *a, const struct config *b,
+                 void (*changed)(void *user, const char *section, const char *key), void *user);
 
 /* True when addr is inside one of the trunk networks. */
 bool config_is_trunk(const struct config *cfg, const struct ip_addr *addr);

@@ -24,6 +24,11 @@ struct pipeline *pipeline_new(const struct config *cfg, struct index *ix,
 /* One captured frame of pcap link type linktype. */
 void pipeline_frame(struct pipeline *p, int linktype, pkt_time_t ts, const uint8_t *frame,
                     size_t caplen, size_t wirelen);
+/* Live capture only (`import` never calls it): the wall clock says wall_now.  Moves the
+ * pipeline's time forward to it (never back), runs the timers so that calls end even
+ * when the wire goes quiet, and commits stored calls at most once a second so that
+ * readers see them and a crash loses at most that second. */
+void pipeline_idle(struct pipeline *p, pkt_time_t wall_now);
 /* A capture file could not be read to its end. */
 void pipeline_count_read_error(struct pipeline *p);
 /* End of input: finishes open calls (interrupted: the daemon is stopping), commits, frees. */

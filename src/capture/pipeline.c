@@ -37,6 +37,7 @@ struct pipeline {
     uint8_t tls_port[65536 / 8];
     pkt_time_t now;
     pkt_time_t next_tick;
+    pkt_time_t next_commit; /* live capture: see pipeline_idle() */
     unsigned uncommitted;
     bool in_transaction;
 
@@ -272,6 +273,18 @@ void pipeline_frame(struct pipeline *p, int linktype, pkt_time_t ts, const uint8
     net_decode(p->net, linktype, ts, frame, caplen);
     if (p->now >= p->next_tick)
         tick(p);
+}
+
+void pipeline_idle(struct pipeline *p, pkt_time_t wall_now)
+{
+    if (wall_now > p->now)
+        p->now = wall_now;
+    if (p->now >= p->next_tick)
+        tick(p);
+    if (p->now >= p->next_commit) {
+        commit(p);
+        p->next_commit = p->now + SECOND;
+    }
 }
 
 void pipeline_count_read_error(struct pipeline *p)

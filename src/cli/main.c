@@ -25,6 +25,7 @@ static const struct command commands[] = {
      "calls [--json] [--from ISO8601] [--to ISO8601] [--number DIGITS] [--status S] "
      "[--limit N]"},
     {"config", cmd_config, "config check                validate the configuration file"},
+    {"capture", cmd_capture, "capture                     the capture daemon (systemd: Type=notify)"},
 };
 
 static void usage(FILE *out)

@@ -46,6 +46,9 @@ struct value_type {
     parse_fn *parse;
     /* Prints the comment line describing accepted values, or nothing. */
     void (*describe)(const struct keyword *kw, FILE *out);
+    /* The value (or each item of a list) is a NUL-terminated string: compared up to its
+     * NUL, since the bytes after it may be left from an earlier, longer value. */
+    bool text;
 };
 
 struct keyword {
@@ -480,18 +483,18 @@ static void describe_log_level(const struct keyword *kw, FILE *out)
     fprintf(out, "# Values: emerg, alert, crit, err, warning, notice, info, debug.\n");
 }
 
-static const struct value_type t_path = {parse_path, NULL};
-static const struct value_type t_string = {parse_string, NULL};
-static const struct value_type t_bool = {parse_bool, describe_bool};
-static const struct value_type t_uint = {parse_uint, describe_uint};
-static const struct value_type t_seconds = {parse_seconds, describe_seconds};
-static const struct value_type t_ports = {parse_ports, describe_ports};
-static const struct value_type t_names = {parse_names, describe_names};
-static const struct value_type t_patterns = {parse_patterns, describe_patterns};
-static const struct value_type t_cidrs = {parse_cidrs, describe_cidrs};
-static const struct value_type t_digits = {parse_digits, describe_digits};
-static const struct value_type t_country_code = {parse_country_code, describe_digits};
-static const struct value_type t_log_level = {parse_log_level, describe_log_level};
+static const struct value_type t_path = {parse_path, NULL, true};
+static const struct value_type t_string = {parse_string, NULL, true};
+static const struct value_type t_bool = {parse_bool, describe_bool, false};
+static const struct value_type t_uint = {parse_uint, describe_uint, false};
+static const struct value_type t_seconds = {parse_seconds, describe_seconds, false};
+static const struct value_type t_ports = {parse_ports, describe_ports, false};
+static const struct value_type t_names = {parse_names, describe_names, true};
+static const struct value_type t_patterns = {parse_patterns, describe_patterns, true};
+static const struct value_type t_cidrs = {parse_cidrs, describe_cidrs, false};
+static const struct value_type t_digits = {parse_digits, describe_digits, true};
+static const struct value_type t_country_code = {parse_country_code, describe_digits, true};
+static const struct value_type t_log_level = {parse_log_level, describe_log_level, false};
 
 /* ---- the keyword table ------------------------------------------------------------- */
 
@@ -510,14 +513,19 @@ static const struct keyword keywords[] = {
      .help = "Network interfaces to capture on; empty captures on all of them (the pcap "
              "\"any\" device)."},
     {"capture", "bpf_filter", &t_string, AT(bpf_filter), .def = "",
-     .help = "Capture filter in pcap-filter(7) syntax; empty lets greffier build one from the "
-             "SIP ports and the media they announce."},
+     .help = "Capture filter in pcap-filter(7) syntax; empty lets greffier build one: the SIP "
+             "and SIP-over-TLS ports, all UDP (RTP), IP fragments and tunnels, under 802.1Q "
+             "tags too (see greffier.conf(5))."},
     {"capture", "snaplen", &t_uint, AT(snaplen), .min = 256, .max = 262144, .def = "65535",
      .help = "Bytes kept of each packet; smaller values cut long SIP messages."},
     {"capture", "buffer_mb", &t_uint, AT(buffer_mb), .min = 1, .max = 4096, .def = "64",
      .help = "Size of the kernel capture ring in MiB; raise it when the summary shows drops."},
     {"capture", "promiscuous", &t_bool, AT(promiscuous), .def = "yes",
      .help = "Put the interfaces in promiscuous mode (needed on a mirror port)."},
+    {"capture", "stats_interval", &t_seconds, AT(stats_interval_s), .min = 1, .max = 3600,
+     .def = "10",
+     .help = "How often the kernel's capture statistics are read; packets the kernel or the "
+             "interface dropped are counted and logged (at most once a minute)."},
 
     {"sip", "ports", &t_ports, LIST(sip_ports, nsip_ports), .def = "5060",
      .help = "UDP, TCP and SCTP ports carrying SIP."},
@@ -556,6 +564,12 @@ static const struct keyword keywords[] = {
              "between two of them are internal."},
     {"numbers", "trunks", &t_cidrs, LIST(trunks, ntrunks), .def = "",
      .help = "Addresses of trunks, SBCs and providers: calls to or from them are external."},
+
+    {"daemon", "user", &t_path, AT(user), .def = "greffier",
+     .help = "Account that `greffier capture` switches to once its capture sockets are open, "
+             "when started as root. \"root\" keeps root (not recommended: packet parsing would "
+             "then run with every privilege). Under systemd the unit starts it as this user "
+             "already."},
 
     {"log", "level", &t_log_level, AT(log_level), .def = "info",
      .help = "Most verbose syslog priority written to the journal."},
@@ -628,6 +642,35 @@ void config_write_defaults(FILE *out)
         if (kw->type->describe)
             kw->type->describe(kw, out);
         fprintf(out, "%s =%s%s\n", kw->key, kw->def[0] ? " " : "", kw->def);
+    }
+}
+
+static bool value_equal(const struct keyword *kw, const void *a, const void *b)
+{
+    if (kw->type->text)
+        return strncmp(a, b, kw->size) == 0;
+    return memcmp(a, b, kw->size) == 0;
+}
+
+void config_diff(const struct config *a, const struct config *b,
+                 void (*changed)(void *user, const char *section, const char *key), void *user)
+{
+    /* field() takes a mutable config; the values are only read here. */
+    struct config *ma = (struct config *)a, *mb = (struct config *)b;
+    for (size_t i = 0; i < NKEYWORDS; i++) {
+        const struct keyword *kw = &keywords[i];
+        const char *fa = field(ma, kw), *fb = field(mb, kw);
+        bool same;
+        if (kw->count_offset) {
+            size_t n = *count_field(ma, kw);
+            same = n == *count_field(mb, kw);
+            for (size_t k = 0; same && k < n; k++)
+                same = value_equal(kw, fa + k * kw->size, fb + k * kw->size);
+        } else {
+            same = value_equal(kw, fa, fb);
+        }
+        if (!same)
+            changed(user, kw->section, kw->key);
     }
 }
 

@@ -55,6 +55,8 @@ static void test_defaults(void)
     CHECK_INT(c.snaplen, 65535);
     CHECK_INT(c.buffer_mb, 64);
     CHECK(c.promiscuous);
+    CHECK_INT(c.stats_interval_s, 10);
+    CHECK_STR(c.user, "greffier");
     CHECK_INT(c.nsip_ports, 1);
     CHECK_INT(c.sip_ports[0], 5060);
     CHECK_INT(c.nsip_tls_ports, 1);
@@ -540,6 +542,41 @@ static void test_trunks(void)
     CHECK(!config_is_trunk(&c, &a));
 }
 
+static void note_change(void *user, const char *section, const char *key)
+{
+    char *out = user;
+    size_t len = strlen(out);
+    snprintf(out + len, 512 - len, "[%s] %s;", section, key);
+}
+
+/* The daemon's reload: the keys whose values differ, strings compared as strings (a
+ * shorter value over a longer default leaves old bytes after the NUL). */
+static void test_diff(void)
+{
+    static const char first[] = "[storage]\ndata_dir = /a\n[capture]\nstats_interval = 1m\n"
+                                "interfaces = eth0 eth1\n[daemon]\nuser = rec\n";
+    static const char second[] = "[storage]\ndata_dir = /a\n[capture]\nstats_interval = 60\n"
+                                 "interfaces = eth0\n[sip]\nports = 5060 5080\n"
+                                 "[log]\nlevel = debug\n[daemon]\nuser = rec\n";
+    struct config a, b;
+    int errors;
+    free(load_text(&a, first, sizeof(first) - 1, &errors));
+    CHECK_INT(errors, 0);
+    CHECK_INT(a.stats_interval_s, 60);
+    CHECK_STR(a.user, "rec");
+    free(load_text(&b, second, sizeof(second) - 1, &errors));
+    CHECK_INT(errors, 0);
+    char changes[512] = "";
+    config_diff(&a, &b, note_change, changes);
+    CHECK_STR(changes, "[capture] interfaces;[sip] ports;[log] level;");
+    changes[0] = '\0';
+    config_diff(&a, &a, note_change, changes);
+    CHECK_STR(changes, "");
+
+    free(load_text(&a, "[daemon]\nuser =\n", 15, &errors));
+    CHECK_INT(errors, 1);
+}
+
 /* conf/greffier.conf is exactly what the keyword table prints, and reads back as the
  * defaults. */
 static void test_shipped_conf(void)
@@ -595,6 +632,7 @@ int main(int argc, char **argv)
     test_limits();
     test_cidr();
     test_trunks();
+    test_diff();
     test_shipped_conf();
 
     unlink(conf_path);
