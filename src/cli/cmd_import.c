@@ -25,9 +25,8 @@ int cli_parse_common(struct cli *cli, int argc, char **argv, const char *usage)
 
 struct index *cli_open_index(struct cli *cli)
 {
-    char path[4200], err[512];
-    cli_data_path(cli, "index.sqlite", path, sizeof(path));
-    struct index *ix = index_open(path, false, err, sizeof(err));
+    char err[512];
+    struct index *ix = index_open(cli->cfg.data_dir, false, err, sizeof(err));
     if (!ix)
         fprintf(stderr, "greffier: %s: %s (create it with: greffier init -d %s)\n",
                 cli->cfg.data_dir, err, cli->cfg.data_dir);

@@ -75,10 +75,9 @@ int cmd_init(struct cli *cli, int argc, char **argv)
         fprintf(stderr, "greffier: init: %s\n", err);
         return EXIT_FAIL;
     }
-    cli_data_path(cli, "index.sqlite", path, sizeof(path));
-    struct index *ix = index_open(path, true, err, sizeof(err));
+    struct index *ix = index_open(dir, true, err, sizeof(err));
     if (!ix) {
-        fprintf(stderr, "greffier: init: %s: %s\n", path, err);
+        fprintf(stderr, "greffier: init: %s: %s\n", dir, err);
         return EXIT_FAIL;
     }
     index_close(ix);

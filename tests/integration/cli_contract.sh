@@ -26,6 +26,7 @@ expect 0 "init" "$BIN" init -d "$T/data"
 for f in index.sqlite recordings keys keys/recording-0001.key keys/signing.key; do
     [ -e "$T/data/$f" ] || { echo "FAIL: init did not create $f"; fail=1; }
 done
+[ -f "$T/data/index.sqlite" ] || { echo "FAIL: index.sqlite is not a file"; fail=1; }
 [ "$(stat -c %a "$T/data/keys/recording-0001.key")" = 600 ] || { echo "FAIL: key not 0600"; fail=1; }
 [ "$(stat -c %a "$T/data")" = 700 ] || { echo "FAIL: data dir not 0700"; fail=1; }
 expect 1 "init refuses an existing directory" "$BIN" init -d "$T/data"; mentions "refusing" "refusal explained"

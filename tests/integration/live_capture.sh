@@ -483,7 +483,6 @@ wait "$UAC_PID" "$UAS_PID" 2>/dev/null
 step "kill -9 during 3 calls in progress"
 
 INDEX=$DATA/index.sqlite
-[ -d "$INDEX" ] && INDEX=$INDEX/index.sqlite # where `greffier init` of this build puts it
 python3 - "$INDEX" <<'EOF' || fail "index damaged after kill -9"
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])  # read-write: recovers the WAL as greffier would
