@@ -101,6 +101,7 @@ deps:
 	fi
 
 check: deps
+	$(MAKE) all
 	$(MAKE) BUILD=build/asan SAN=1 tests
 	tests/run-all.sh build/asan
 

@@ -40,12 +40,13 @@ static void read_blocks(struct span p, size_t off, unsigned count, uint32_t repo
                         struct rtcp_info *out)
 {
     for (unsigned i = 0; i < count; i++) {
-        struct span b;
+        struct span b = {0};
         if (out->n_reports >= RTCP_MAX_REPORTS) {
             out->reports_skipped += count - i;
             return;
         }
-        span_sub(p, off + i * BLOCK_LEN, BLOCK_LEN, &b);
+        if (!span_sub(p, off + i * BLOCK_LEN, BLOCK_LEN, &b))
+            return; /* the caller checked the length; never read past it anyway */
         read_block(b, reporter, &out->reports[out->n_reports++]);
     }
 }
