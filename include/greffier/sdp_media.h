@@ -61,7 +61,6 @@ const char *media_direction_name(enum media_direction d);
 
 /* Parses an SDP body (RFC 4566) with sofia-sip's SDP parser and fills *out.  Returns false,
  * with *out zeroed and *err naming the reason, when the parser rejects the body. */
-bool sdp_media_parse(const uint8_t *body, size_t len, struct sdp_media_list *out,
-                     const char **err);
+bool sdp_media_parse(const uint8_t *body, size_t len, struct sdp_media_list *out, const char **err);
 
 #endif

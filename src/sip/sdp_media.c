@@ -170,7 +170,8 @@ static bool rtpmap_from_attribute(const sdp_media_t *m, unsigned pt, struct sdp_
         encoding[enc_len] = '\0';
         struct span tail;
         const char *params = NULL;
-        if (off < v.len && span_tail(v, off + 1, &tail) && span_number(tail, &used, UINT32_MAX, &rate))
+        if (off < v.len && span_tail(v, off + 1, &tail) &&
+            span_number(tail, &used, UINT32_MAX, &rate))
             if (used < tail.len && tail.p[used] == '/')
                 params = (const char *)tail.p + used + 1;
         add_payload(out, pt, encoding, (unsigned long)rate, params);
@@ -275,8 +276,7 @@ static bool media_lines_safe(struct span s)
     return true;
 }
 
-bool sdp_media_parse(const uint8_t *body, size_t len, struct sdp_media_list *out,
-                     const char **err)
+bool sdp_media_parse(const uint8_t *body, size_t len, struct sdp_media_list *out, const char **err)
 {
     sdp_parser_t *parser = NULL;
     const sdp_session_t *sdp;

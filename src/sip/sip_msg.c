@@ -36,12 +36,11 @@
 
 /* Indexed by enum sip_method_id; also the table sip_method_id lookups walk. */
 static const char *const method_names[] = {
-    [SIPM_UNKNOWN] = "UNKNOWN",     [SIPM_INVITE] = "INVITE",   [SIPM_ACK] = "ACK",
-    [SIPM_BYE] = "BYE",             [SIPM_CANCEL] = "CANCEL",   [SIPM_PRACK] = "PRACK",
-    [SIPM_UPDATE] = "UPDATE",       [SIPM_INFO] = "INFO",       [SIPM_REFER] = "REFER",
-    [SIPM_NOTIFY] = "NOTIFY",       [SIPM_SUBSCRIBE] = "SUBSCRIBE",
-    [SIPM_OPTIONS] = "OPTIONS",     [SIPM_REGISTER] = "REGISTER",
-    [SIPM_MESSAGE] = "MESSAGE",     [SIPM_PUBLISH] = "PUBLISH",
+    [SIPM_UNKNOWN] = "UNKNOWN",   [SIPM_INVITE] = "INVITE",       [SIPM_ACK] = "ACK",
+    [SIPM_BYE] = "BYE",           [SIPM_CANCEL] = "CANCEL",       [SIPM_PRACK] = "PRACK",
+    [SIPM_UPDATE] = "UPDATE",     [SIPM_INFO] = "INFO",           [SIPM_REFER] = "REFER",
+    [SIPM_NOTIFY] = "NOTIFY",     [SIPM_SUBSCRIBE] = "SUBSCRIBE", [SIPM_OPTIONS] = "OPTIONS",
+    [SIPM_REGISTER] = "REGISTER", [SIPM_MESSAGE] = "MESSAGE",     [SIPM_PUBLISH] = "PUBLISH",
 };
 #define N_METHODS (sizeof(method_names) / sizeof(method_names[0]))
 
@@ -163,27 +162,32 @@ static bool is_sdp_type(const msg_content_type_t *c)
     return c && c->c_type && strcasecmp(c->c_type, "application/sdp") == 0;
 }
 
-/* Value of the Content-Type header ("Content-Type" or compact "c") in a MIME part's header
- * block, as a fresh string in home, or NULL. */
-static char *part_content_type(su_home_t *home, struct span hdr)
+/* Value of the first header named name (or its compact form) in a header block, as a
+ * fresh string in home, or NULL.  Used where sofia gives no parsed header to read: MIME part
+ * headers, and From/To that sofia rejected.  Leading whitespace is skipped. */
+static char *header_text(su_home_t *home, struct span hdr, const char *name, const char *compact)
 {
+    size_t name_len = strlen(name), compact_len = strlen(compact);
     size_t off = 0;
     while (off < hdr.len) {
         const uint8_t *lf = memchr(hdr.p + off, '\n', hdr.len - off);
         size_t end = lf ? (size_t)(lf - hdr.p) + 1 : hdr.len;
         struct span line = {hdr.p + off, end - off};
         size_t n = 0;
-        if (span_starts_with_ci(line, "Content-Type", 12))
-            n = 12;
-        else if (span_starts_with_ci(line, "c", 1))
-            n = 1;
+        if (span_starts_with_ci(line, name, name_len))
+            n = name_len;
+        else if (span_starts_with_ci(line, compact, compact_len))
+            n = compact_len;
         while (n && n < line.len && (line.p[n] == ' ' || line.p[n] == '\t'))
             n++;
         if (n && n < line.len && line.p[n] == ':') {
+            n++;
+            while (n < line.len && (line.p[n] == ' ' || line.p[n] == '\t'))
+                n++;
             size_t e = line.len;
-            while (e > n + 1 && (line.p[e - 1] == '\r' || line.p[e - 1] == '\n'))
+            while (e > n && (line.p[e - 1] == '\r' || line.p[e - 1] == '\n'))
                 e--;
-            return su_strndup(home, (const char *)line.p + n + 1, (isize_t)(e - n - 1));
+            return su_strndup(home, (const char *)line.p + n, (isize_t)(e - n));
         }
         off = end;
     }
@@ -245,7 +249,7 @@ static bool multipart_sdp(su_home_t *home, const sip_content_type_t *ct, struct 
         else
             hdr = part.p[0] == '\n' ? 1 : 2; /* no part headers */
         if (hdr > 0) {
-            char *type_text = part_content_type(home, span_make(part.p, hdr));
+            char *type_text = header_text(home, span_make(part.p, hdr), "Content-Type", "c");
             sip_content_type_t *pct = type_text ? sip_content_type_make(home, type_text) : NULL;
             if (is_sdp_type(pct)) {
                 sdp->p = part.p + hdr;
@@ -285,6 +289,64 @@ static void fill_body(struct sip_msg *m, su_home_t *home, const sip_t *sip, stru
     struct span sdp;
     if (strncasecmp(ct->c_type, "multipart/", 10) == 0 && multipart_sdp(home, ct, body, &sdp))
         parse_sdp_body(m, (const char *)sdp.p, sdp.len);
+}
+
+static bool is_token_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != 0 && strchr("-.!%*_+`'~", c) != NULL);
+}
+
+/*
+ * A From or To that sofia rejected.  Seen from an Alcatel-Lucent OXE: bytes of memory after
+ * the To tag ("tag=...5af571e&Sy\x18\x01").  The name-addr alone is still parsed by sofia;
+ * the tag is kept up to its last token character (RFC 3261 §25.1), which is what the
+ * other messages of the dialog repeat.  NULL when even the name-addr is not SIP.
+ */
+static sip_addr_t *lenient_party(su_home_t *home, struct span raw, const char *name,
+                                 const char *compact)
+{
+    size_t hdr_end = header_block_end(raw);
+    struct span hdr = {raw.p, hdr_end ? hdr_end : raw.len};
+    char *value = header_text(home, hdr, name, compact);
+    if (!value)
+        return NULL;
+    /* The name-addr ends at '>', a bare addr-spec at its first ';' (RFC 3261 §20.20). */
+    char *lt = strchr(value, '<');
+    char *params = lt ? strchr(lt, '>') : strchr(value, ';');
+    if (lt && !params)
+        return NULL;
+    if (!params)
+        params = value + strlen(value);
+    else if (lt)
+        params++;
+
+    const char *tag = NULL;
+    for (char *p = params; !tag && (p = strchr(p, ';')) != NULL; p++) {
+        char *q = p + 1;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (strncasecmp(q, "tag", 3) != 0)
+            continue;
+        q += 3;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q++ != '=')
+            continue;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        size_t n = 0;
+        while (is_token_char(q[n]))
+            n++;
+        if (n)
+            tag = su_strndup(home, q, (isize_t)n);
+    }
+    *params = '\0';
+    sip_addr_t *addr = sip_from_make(home, value);
+    if (!addr)
+        return NULL;
+    addr->a_tag = tag;
+    return addr;
 }
 
 /* The first line as written, for logs and the UI. */
@@ -336,11 +398,13 @@ struct sip_msg *sip_msg_parse(const uint8_t *data, size_t len, const char **err)
     why = "no CSeq";
     if (!sip->sip_cseq || !sip->sip_cseq->cs_method_name)
         goto error;
+    /* An unparsable From or To gets one more, lenient chance (see lenient_party). */
+    const sip_addr_t *from = sip->sip_from, *to = sip->sip_to;
     why = "no From";
-    if (!sip->sip_from)
+    if (!from && !(from = lenient_party(home, span_make(data, len), "From", "f")))
         goto error;
     why = "no To";
-    if (!sip->sip_to)
+    if (!to && !(to = lenient_party(home, span_make(data, len), "To", "t")))
         goto error;
 
     why = "out of memory";
@@ -363,12 +427,12 @@ struct sip_msg *sip_msg_parse(const uint8_t *data, size_t len, const char **err)
         m->method = m->cseq_method;
     }
     m->call_id = sip->sip_call_id->i_id;
-    m->from_tag = sip->sip_from->a_tag;
-    m->to_tag = sip->sip_to->a_tag;
+    m->from_tag = from->a_tag;
+    m->to_tag = to->a_tag;
     m->branch = sip->sip_via ? sip->sip_via->v_branch : NULL;
 
-    fill_party(home, sip->sip_from->a_display, sip->sip_from->a_url, &m->from);
-    fill_party(home, sip->sip_to->a_display, sip->sip_to->a_url, &m->to);
+    fill_party(home, from->a_display, from->a_url, &m->from);
+    fill_party(home, to->a_display, to->a_url, &m->to);
     const sip_p_asserted_identity_t *pai = sip_p_asserted_identity(sip);
     if (pai)
         fill_party(home, pai->paid_display, pai->paid_url, &m->pai);

@@ -309,8 +309,7 @@ static bool buf_reserve(struct sip_stream_state *st, size_t need)
 }
 
 /* Appends a (possibly masked) payload to the reassembly buffer. */
-static bool buf_append(struct sip_stream_state *st, const uint8_t *p, size_t n,
-                       const uint8_t *mask)
+static bool buf_append(struct sip_stream_state *st, const uint8_t *p, size_t n, const uint8_t *mask)
 {
     if (!buf_reserve(st, st->buf_len + n))
         return false;
@@ -442,8 +441,8 @@ static enum verdict tls_verdict(struct span s)
 static enum verdict websocket_upgrade(struct span s, size_t max_message, size_t *used)
 {
     bool request = span_starts_with_ci(s, "GET ", 4);
-    bool response = span_starts_with_ci(s, "HTTP/1.1 101", 12) ||
-                    span_starts_with_ci(s, "HTTP/1.0 101", 12);
+    bool response =
+        span_starts_with_ci(s, "HTTP/1.1 101", 12) || span_starts_with_ci(s, "HTTP/1.0 101", 12);
     if (!request && !response)
         return NO;
     size_t hdr = header_block_len(s);

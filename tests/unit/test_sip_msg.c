@@ -60,7 +60,8 @@ static const char invite_sdp[] =
     "a=rtpmap:101 telephone-event/8000\r\n"
     "a=fmtp:101 0-16\r\n"
     "a=rtpmap:111 opus/48000/2\r\n"
-    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32\r\n"
+    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+    "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32\r\n"
     "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj\r\n"
     "a=recvonly\r\n"
     "m=video 0 RTP/AVP 96\r\n"
@@ -262,20 +263,20 @@ static void test_responses_and_requests(void)
 static void test_identities(void)
 {
     const char *err;
-    struct sip_msg *m = parse(
-        with_body("INVITE sip:200@pbx SIP/2.0\r\n"
-                  "Via: SIP/2.0/TCP 10.0.0.1;branch=z9hG4bK1\r\n"
-                  "From: \"Dupont \\\"Jean\\\" \\\\ Co\" <sip:100@pbx>;tag=1\r\n"
-                  "To: Bob <sip:200@pbx>\r\n"
-                  "Call-ID: ident@pbx\r\n"
-                  "CSeq: 1 INVITE\r\n"
-                  "P-Asserted-Identity: \"Jean Dupont\" <sip:+33140000000@pbx;user=phone>\r\n"
-                  "P-Asserted-Identity: <tel:+33140000000>\r\n"
-                  "Remote-Party-ID: \"Reception\" <sip:9000@pbx>;party=calling;screen=yes\r\n"
-                  "diversion: \"Boss\" <sip:300@pbx>;reason=unconditional;counter=1, "
-                  "<sip:301@pbx>;reason=user-busy\r\n",
-                  ""),
-        &err);
+    struct sip_msg *m =
+        parse(with_body("INVITE sip:200@pbx SIP/2.0\r\n"
+                        "Via: SIP/2.0/TCP 10.0.0.1;branch=z9hG4bK1\r\n"
+                        "From: \"Dupont \\\"Jean\\\" \\\\ Co\" <sip:100@pbx>;tag=1\r\n"
+                        "To: Bob <sip:200@pbx>\r\n"
+                        "Call-ID: ident@pbx\r\n"
+                        "CSeq: 1 INVITE\r\n"
+                        "P-Asserted-Identity: \"Jean Dupont\" <sip:+33140000000@pbx;user=phone>\r\n"
+                        "P-Asserted-Identity: <tel:+33140000000>\r\n"
+                        "Remote-Party-ID: \"Reception\" <sip:9000@pbx>;party=calling;screen=yes\r\n"
+                        "diversion: \"Boss\" <sip:300@pbx>;reason=unconditional;counter=1, "
+                        "<sip:301@pbx>;reason=user-busy\r\n",
+                        ""),
+              &err);
     CHECK(m != NULL);
     if (!m)
         return;
@@ -348,42 +349,40 @@ static void test_compact_forms(void)
 
 static void test_multipart_siprec(void)
 {
-    static const char body[] =
-        "--uniqueBoundary\r\n"
-        "Content-Type: application/sdp\r\n"
-        "\r\n"
-        "v=0\r\n"
-        "o=SRC 1 1 IN IP4 192.0.2.10\r\n"
-        "s=SIPREC\r\n"
-        "c=IN IP4 192.0.2.10\r\n"
-        "t=0 0\r\n"
-        "m=audio 20000 RTP/AVP 9\r\n"
-        "a=label:1\r\n"
-        "a=sendonly\r\n"
-        "m=audio 20002 RTP/AVP 9\r\n"
-        "a=label:2\r\n"
-        "a=sendonly\r\n"
-        "\r\n"
-        "--uniqueBoundary\r\n"
-        "Content-Type: application/rs-metadata+xml\r\n"
-        "Content-Disposition: recording-session\r\n"
-        "\r\n"
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
-        "<recording xmlns='urn:ietf:params:xml:ns:recording:1'/>\r\n"
-        "--uniqueBoundary--\r\n";
+    static const char body[] = "--uniqueBoundary\r\n"
+                               "Content-Type: application/sdp\r\n"
+                               "\r\n"
+                               "v=0\r\n"
+                               "o=SRC 1 1 IN IP4 192.0.2.10\r\n"
+                               "s=SIPREC\r\n"
+                               "c=IN IP4 192.0.2.10\r\n"
+                               "t=0 0\r\n"
+                               "m=audio 20000 RTP/AVP 9\r\n"
+                               "a=label:1\r\n"
+                               "a=sendonly\r\n"
+                               "m=audio 20002 RTP/AVP 9\r\n"
+                               "a=label:2\r\n"
+                               "a=sendonly\r\n"
+                               "\r\n"
+                               "--uniqueBoundary\r\n"
+                               "Content-Type: application/rs-metadata+xml\r\n"
+                               "Content-Disposition: recording-session\r\n"
+                               "\r\n"
+                               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+                               "<recording xmlns='urn:ietf:params:xml:ns:recording:1'/>\r\n"
+                               "--uniqueBoundary--\r\n";
     const char *err;
-    struct sip_msg *m =
-        parse(with_body("INVITE sip:recorder@srs SIP/2.0\r\n"
-                        "Via: SIP/2.0/TCP 192.0.2.10;branch=z9hG4bKrec\r\n"
-                        "From: <sip:src@sbc>;tag=s1\r\n"
-                        "To: <sip:recorder@srs>\r\n"
-                        "Call-ID: siprec-1@sbc\r\n"
-                        "CSeq: 1 INVITE\r\n"
-                        "Require: siprec\r\n"
-                        "Content-Type: multipart/mixed;boundary=uniqueBoundary\r\n"
-                        "MIME-Version: 1.0\r\n",
-                        body),
-              &err);
+    struct sip_msg *m = parse(with_body("INVITE sip:recorder@srs SIP/2.0\r\n"
+                                        "Via: SIP/2.0/TCP 192.0.2.10;branch=z9hG4bKrec\r\n"
+                                        "From: <sip:src@sbc>;tag=s1\r\n"
+                                        "To: <sip:recorder@srs>\r\n"
+                                        "Call-ID: siprec-1@sbc\r\n"
+                                        "CSeq: 1 INVITE\r\n"
+                                        "Require: siprec\r\n"
+                                        "Content-Type: multipart/mixed;boundary=uniqueBoundary\r\n"
+                                        "MIME-Version: 1.0\r\n",
+                                        body),
+                              &err);
     CHECK(m != NULL);
     if (!m)
         return;
@@ -421,6 +420,40 @@ static void test_multipart_hostile(void)
             continue;
         /* the last one has an SDP part without a close delimiter: still found */
         CHECK_INT(m->has_sdp, i == 7);
+        sip_msg_free(m);
+    }
+}
+
+/* Alcatel-Lucent OXE (heplify-erspan-gre-sip-refer): bytes of memory after the To tag. */
+static void test_lenient_to(void)
+{
+    const char *err;
+    struct sip_msg *m =
+        parse("SIP/2.0 481 Call leg/Transaction does not exist\r\n"
+              "To: sip:20008909@192.168.1.191:5060;tag=00E4EF38-5af571e&Sy\x18\x01\r\n"
+              "From: \"Desk\" <sip:20008910@192.168.1.191>;tag=0b43\r\n"
+              "Call-ID: bf3060@101.231.48.19\r\n"
+              "CSeq: 849226883 NOTIFY\r\n"
+              "Content-Length: 0\r\n\r\n",
+              &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_STR(m->to.user, "20008909");
+        CHECK_STR(m->to.uri, "sip:20008909@192.168.1.191:5060");
+        CHECK_STR(m->to_tag, "00E4EF38-5af571e");
+        CHECK_STR(m->from_tag, "0b43");
+        CHECK_INT(m->cseq_method, SIPM_NOTIFY);
+        sip_msg_free(m);
+    }
+    m = parse("BYE sip:b@h SIP/2.0\r\n"
+              "From: \"A\" <sip:a@h> ; x=1;TAG = t\x01z\r\n"
+              "To: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 2 BYE\r\n\r\n",
+              &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_STR(m->from.user, "a");
+        CHECK_STR(m->from.display, "A");
+        CHECK_STR(m->from_tag, "t");
         sip_msg_free(m);
     }
 }
@@ -498,8 +531,7 @@ static void test_bad_content_length(void)
         sip_msg_free(m);
     }
     /* Content-Length shorter than the body: the body is what it announces. */
-    m = parse("SIP/2.0 200 OK\r\n" DIALOG "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\nextra",
-              &err);
+    m = parse("SIP/2.0 200 OK\r\n" DIALOG "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\nextra", &err);
     CHECK(m != NULL);
     sip_msg_free(m);
 }
@@ -507,11 +539,10 @@ static void test_bad_content_length(void)
 static void test_malformed_sdp(void)
 {
     const char *err;
-    struct sip_msg *m =
-        parse(with_body("SIP/2.0 200 OK\r\n" DIALOG
-                        "CSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n",
-                        "this is not SDP at all\r\n"),
-              &err);
+    struct sip_msg *m = parse(with_body("SIP/2.0 200 OK\r\n" DIALOG
+                                        "CSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n",
+                                        "this is not SDP at all\r\n"),
+                              &err);
     CHECK(m != NULL);
     if (m) {
         CHECK(!m->has_sdp);
@@ -707,6 +738,7 @@ int main(void)
     test_compact_forms();
     test_multipart_siprec();
     test_multipart_hostile();
+    test_lenient_to();
     test_rejections();
     test_bad_content_length();
     test_malformed_sdp();
