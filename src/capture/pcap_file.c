@@ -26,7 +26,12 @@ int capture_read_file(struct pipeline *p, const char *path, char *err, size_t er
     int r;
     err[0] = '\0';
     while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
-        pkt_time_t ts = (pkt_time_t)h->ts.tv_sec * 1000000 + (pkt_time_t)h->ts.tv_usec;
+        /* The pcap record's seconds are an unsigned 32-bit field; a libpcap that hands
+         * them over as a signed 32-bit time_t would send times after 2038 to 1901. */
+        int64_t sec = (int64_t)h->ts.tv_sec;
+        if (sec < 0)
+            sec = (int64_t)(uint32_t)sec;
+        pkt_time_t ts = (pkt_time_t)sec * 1000000 + (pkt_time_t)h->ts.tv_usec;
         size_t caplen = h->caplen;
         /* libpcap caps caplen at the snapshot length; a lying record header is
          * reported by pcap_next_ex itself, so caplen is the true buffer size here. */

@@ -12,8 +12,11 @@
  * Ownership: the struct sip_msg and every string it points to live in the su_home of the
  * sofia msg_t (owner_), freed in one go by sip_msg_free().
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -360,7 +363,7 @@ static const char *start_line_text(su_home_t *home, struct span raw)
     return su_strndup(home, (const char *)raw.p + off, (isize_t)n);
 }
 
-struct sip_msg *sip_msg_parse(const uint8_t *data, size_t len, const char **err)
+static struct sip_msg *parse_once(const uint8_t *data, size_t len, const char **err)
 {
     msg_t *msg = NULL;
     const sip_t *sip;
@@ -458,6 +461,108 @@ error:
     if (err)
         *err = why;
     return NULL;
+}
+
+static bool is_ipv6_char(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+           c == ':' || c == '.';
+}
+
+/* Writes the IPv6 host of run[0..n) in brackets when it is one, keeping a trailing
+ * ":port"; returns false when the run is not an address (a time of day, say). */
+static bool bracket_ipv6(const uint8_t *run, size_t n, char *out, size_t outsize, size_t *used)
+{
+    char text[INET6_ADDRSTRLEN + 8];
+    struct in6_addr a6;
+    if (n >= sizeof(text))
+        return false;
+    memcpy(text, run, n);
+    text[n] = '\0';
+    if (inet_pton(AF_INET6, text, &a6) == 1) {
+        int w = snprintf(out, outsize, "[%s]", text);
+        *used = (size_t)w;
+        return w > 0 && (size_t)w < outsize;
+    }
+    char *port = strrchr(text, ':');
+    if (!port || port == text || !port[1] || strspn(port + 1, "0123456789") != strlen(port + 1))
+        return false;
+    *port = '\0';
+    if (inet_pton(AF_INET6, text, &a6) != 1)
+        return false;
+    int w = snprintf(out, outsize, "[%s]:%s", text, port + 1);
+    *used = (size_t)w;
+    return w > 0 && (size_t)w < outsize;
+}
+
+/* Some user agents write IPv6 hosts in URIs and Via without the brackets RFC 3261
+ * (and RFC 5118 §4.1) require, e.g. "sip:4321@fec0:0:0:0:216:d3ff:fe0d:22c:5060", which
+ * sofia-sip rightly rejects.  Peers still act on such messages, so when a parse fails a
+ * copy of the header block with the brackets restored is given one more try.  The stored
+ * evidence is always the original bytes.  Returns NULL when nothing needed repair. */
+static uint8_t *repair_unbracketed_ipv6(const uint8_t *data, size_t len, size_t *outlen)
+{
+    size_t hdr_end = header_block_end(span_make(data, len));
+    if (hdr_end == 0 || hdr_end > len)
+        hdr_end = len;
+    /* Brackets add two bytes to a run of at least two: the copy at most doubles. */
+    size_t cap = 2 * len + 64;
+    uint8_t *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t o = 0, i = 0, repaired = 0;
+    while (i < hdr_end) {
+        uint8_t prev = i ? data[i - 1] : ' ';
+        bool boundary = !(isalnum(prev) || prev == ':' || prev == '.' || prev == '[');
+        if (boundary && is_ipv6_char(data[i])) {
+            size_t j = i, colons = 0;
+            while (j < hdr_end && is_ipv6_char(data[j]))
+                colons += data[j++] == ':';
+            size_t used = 0;
+            if (colons >= 2 && !(j < hdr_end && (isalnum(data[j]) || data[j] == ']')) &&
+                cap - o > 64 && bracket_ipv6(data + i, j - i, (char *)out + o, cap - o, &used)) {
+                o += used;
+                repaired++;
+            } else {
+                if (j - i > cap - o)
+                    break;
+                memcpy(out + o, data + i, j - i);
+                o += j - i;
+            }
+            i = j;
+            continue;
+        }
+        if (o + 1 >= cap)
+            break;
+        out[o++] = data[i++];
+    }
+    if (!repaired || i < hdr_end || cap - o < len - hdr_end) {
+        free(out);
+        return NULL;
+    }
+    memcpy(out + o, data + hdr_end, len - hdr_end);
+    *outlen = o + (len - hdr_end);
+    return out;
+}
+
+struct sip_msg *sip_msg_parse(const uint8_t *data, size_t len, const char **err)
+{
+    const char *why = NULL;
+    struct sip_msg *m = parse_once(data, len, &why);
+    if (!m && why && data && len <= SIP_PARSE_MAX &&
+        (strcmp(why, "parser rejected start line") == 0 || strcmp(why, "no From") == 0 ||
+         strcmp(why, "no To") == 0 || strcmp(why, "parser failed") == 0)) {
+        size_t fixed_len = 0;
+        uint8_t *fixed = repair_unbracketed_ipv6(data, len, &fixed_len);
+        if (fixed) {
+            const char *why2 = NULL;
+            m = parse_once(fixed, fixed_len, &why2);
+            free(fixed); /* sofia parsed its own copy of the bytes */
+        }
+    }
+    if (!m && err)
+        *err = why;
+    return m;
 }
 
 void sip_msg_free(struct sip_msg *m)
