@@ -512,6 +512,20 @@ static uint8_t *repair_unbracketed_ipv6(const uint8_t *data, size_t len, size_t 
         return NULL;
     size_t o = 0, i = 0, repaired = 0;
     while (i < hdr_end) {
+        /* The Call-ID is an opaque token, compared byte for byte: never rewritten. */
+        if ((i == 0 || data[i - 1] == '\n') &&
+            (span_starts_with_ci(span_make(data + i, hdr_end - i), "Call-ID:", 8) ||
+             span_starts_with_ci(span_make(data + i, hdr_end - i), "i:", 2))) {
+            size_t j = i;
+            while (j < hdr_end && data[j] != '\n')
+                j++;
+            if (j - i > cap - o)
+                break;
+            memcpy(out + o, data + i, j - i);
+            o += j - i;
+            i = j;
+            continue;
+        }
         uint8_t prev = i ? data[i - 1] : ' ';
         bool boundary = !(isalnum(prev) || prev == ':' || prev == '.' || prev == '[');
         if (boundary && is_ipv6_char(data[i])) {

@@ -753,7 +753,7 @@ int main(void)
             "INVITE sip:4321@fec0:0:0:0:216:d3ff:fe0d:22c:5060 SIP/2.0\r\n"
             "Via: SIP/2.0/UDP fe80:0:0:0:21a:a0ff:fe07:32e0:5060;branch=z9hG4bKk\r\n"
             "From: <sip:9876@fe80:0:0:0:21a:a0ff:fe07:32e0>;tag=a3\r\n"
-            "To: <sip:4321@fec0::22c>\r\nCall-ID: v6@x\r\nCSeq: 1 INVITE\r\n"
+            "To: <sip:4321@fec0::22c>\r\nCall-ID: v6@fe80:0:0:0:21a:a0ff:fe07:32e0\r\nCSeq: 1 INVITE\r\n"
             "Date: Sat, 13 Nov 2010 23:29:00 GMT\r\nContent-Length: 0\r\n\r\n";
         const char *err = NULL;
         struct sip_msg *m = sip_msg_parse((const uint8_t *)v6, strlen(v6), &err);
@@ -762,6 +762,7 @@ int main(void)
             CHECK_STR(m->from.user, "9876");
             CHECK_STR(m->to.user, "4321");
             CHECK_STR(m->from_tag, "a3");
+            CHECK_STR(m->call_id, "v6@fe80:0:0:0:21a:a0ff:fe07:32e0");
             sip_msg_free(m);
         }
     }
