@@ -32,14 +32,18 @@ say "$GEN --calls 12 --duration 30 --scenario mix -o $DEMO/calls.pcap"
 "$GEN" --calls 12 --duration 30 --scenario mix -o "$DEMO/calls.pcap"
 
 rm -rf "$DATA"
-say "$BIN init -d $DATA"
-"$BIN" init -d "$DATA"
+# The generator's site: the PBX's trunk is 192.0.2.1, extensions are four digits from 2.
+CONF=$DEMO/greffier.conf
+printf '[storage]\ndata_dir = %s\n[numbers]\ninternal = 2xxx\ntrunks = 192.0.2.1\n' "$DATA" >"$CONF"
+BIN_C=("$BIN" -c "$CONF")
+say "$BIN -c $CONF init"
+"${BIN_C[@]}" init
 
-say "$BIN -d $DATA import $DEMO/calls.pcap"
-"$BIN" -d "$DATA" import "$DEMO/calls.pcap"
+say "$BIN -c $CONF import $DEMO/calls.pcap"
+"${BIN_C[@]}" import "$DEMO/calls.pcap"
 
-say "$BIN -d $DATA calls"
-"$BIN" -d "$DATA" calls
+say "$BIN -c $CONF calls"
+"${BIN_C[@]}" calls
 
 echo
 echo "What the generator made (the truth to compare with): $DEMO/calls.truth.json"
