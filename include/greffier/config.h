@@ -57,6 +57,14 @@ struct config {
     struct cidr trunks[CONFIG_MAX_LIST]; /* trunk / SBC / provider addresses */
     size_t ntrunks;
 
+    /* [media] */
+    bool keep_early_media;      /* record from the first early media (183), default yes */
+    unsigned opus_bitrate;      /* bits/s for both channels together, default 12000 */
+    unsigned opus_frame_ms;     /* 20, 40 or 60, default 60 */
+    unsigned opus_complexity;   /* 0..10, default 0 */
+    unsigned jitter_window_ms;  /* how long audio waits for late packets, default 500 */
+    unsigned reorder_slots;     /* packets held per stream to undo reordering, default 16 */
+
     /* [daemon] */
     char user[64]; /* account the daemon switches to when started as root, default greffier */
 

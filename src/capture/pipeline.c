@@ -14,6 +14,7 @@
 
 #include "greffier/dialog.h"
 #include "greffier/log.h"
+#include "greffier/media.h"
 #include "greffier/net.h"
 #include "greffier/pipeline.h"
 #include "greffier/sip_msg.h"
@@ -32,6 +33,7 @@ struct pipeline {
     struct net_decoder *net;
     struct tcp_reassembler *tcp;
     struct dialogs *dialogs;
+    struct media *media;
     struct tls_flows *tls;
     uint8_t sip_port[65536 / 8];
     uint8_t tls_port[65536 / 8];
@@ -73,21 +75,48 @@ static void commit(struct pipeline *p)
     p->uncommitted = 0;
 }
 
+static void on_call_started(void *user, struct call *c)
+{
+    struct pipeline *p = user;
+    media_call_started(p->media, c);
+}
+
+static void on_media_changed(void *user, struct call *c, const struct call_media_offer *o)
+{
+    struct pipeline *p = user;
+    media_offer(p->media, c, o);
+}
+
+/* The recording is closed (durable on disk) before the call's row is written: an index
+ * row never points at a file that is not there. */
 static void on_call_finished(void *user, struct call *c)
 {
     struct pipeline *p = user;
+    struct call_media_result media;
+    media_call_finished(p->media, c, &media);
     begin_if_needed(p);
     int r = index_store_call(p->ix, c);
     if (r > 0) {
         COUNT(p->counters, calls);
+        if (index_store_media(p->ix, c->id, &media) != 0)
+            COUNT(p->counters, drop_index_error);
     } else if (r == 0) {
         COUNT(p->counters, calls_already_indexed);
     } else {
         COUNT(p->counters, drop_index_error);
         log_msg(LOG_ERR, "index: call %s not stored", c->call_id);
     }
+    media_result_free(&media);
     if (++p->uncommitted >= CALLS_PER_COMMIT)
         commit(p);
+}
+
+static void store_unmatched(void *user, const struct media_stream_result *s)
+{
+    struct pipeline *p = user;
+    begin_if_needed(p);
+    if (index_store_unmatched_stream(p->ix, s) != 0)
+        COUNT(p->counters, drop_index_error);
 }
 
 /* ---- SIP ------------------------------------------------------------------------ */
@@ -186,6 +215,9 @@ static void on_l4(void *user, const struct l4_packet *pkt)
             p->current = NULL;
         } else {
             COUNT(p->counters, udp_not_sip);
+            struct call *c = media_packet(p->media, pkt);
+            if (c)
+                dialogs_touch(p->dialogs, c, pkt->ts);
         }
         break;
     case L4_TCP:
@@ -240,12 +272,18 @@ struct pipeline *pipeline_new(const struct config *cfg, struct index *ix,
         .max_flow_buffer = 4 * (size_t)cfg->max_message_bytes,
         .idle_timeout = 300 * SECOND,
     };
-    struct call_sink sink = {.user = p, .call_finished = on_call_finished};
+    struct call_sink sink = {
+        .user = p,
+        .call_started = on_call_started,
+        .media_changed = on_media_changed,
+        .call_finished = on_call_finished,
+    };
     p->net = net_decoder_new(&nl, counters, on_l4, p);
     p->tcp = tcp_reassembler_new(&tl, counters, on_tcp_data, sip_stream_state_free, p);
+    p->media = media_new(cfg, counters, cfg->data_dir);
     p->dialogs = dialogs_new(cfg, counters, &sink);
     p->tls = tls_flows_new(4096);
-    if (!p->net || !p->tcp || !p->dialogs || !p->tls) {
+    if (!p->net || !p->tcp || !p->media || !p->dialogs || !p->tls) {
         pipeline_finish(p, false);
         return NULL;
     }
@@ -255,6 +293,7 @@ struct pipeline *pipeline_new(const struct config *cfg, struct index *ix,
 static void tick(struct pipeline *p)
 {
     dialogs_tick(p->dialogs, p->now);
+    media_tick(p->media, p->now, store_unmatched, p);
     net_expire(p->net, p->now);
     tcp_reassembler_expire(p->tcp, p->now);
     p->next_tick = p->now + SECOND;
@@ -309,6 +348,9 @@ void pipeline_finish(struct pipeline *p, bool interrupted)
     /* The reassembler goes first: its last bytes may still complete SIP messages. */
     tcp_reassembler_free(p->tcp);
     dialogs_free(p->dialogs, p->now, interrupted);
+    if (p->media)
+        media_drain_unmatched(p->media, store_unmatched, p);
+    media_free(p->media);
     if (p->tls)
         tls_flows_drain(p->tls, store_tls_flow, p);
     tls_flows_free(p->tls);

@@ -565,6 +565,25 @@ static const struct keyword keywords[] = {
     {"numbers", "trunks", &t_cidrs, LIST(trunks, ntrunks), .def = "",
      .help = "Addresses of trunks, SBCs and providers: calls to or from them are external."},
 
+    {"media", "keep_early_media", &t_bool, AT(keep_early_media), .def = "yes",
+     .help = "Record from the first early media (ringback, announcements after a 183) rather "
+             "than from the answer; the index keeps the answer's offset in the file."},
+    {"media", "opus_bitrate", &t_uint, AT(opus_bitrate), .min = 6000, .max = 64000,
+     .def = "12000",
+     .help = "Opus bit rate of a recording, both channels together, in bit/s. Each party is "
+             "coded as its own mono stream, so neither leaks into the other's channel."},
+    {"media", "opus_frame_ms", &t_uint, AT(opus_frame_ms), .min = 20, .max = 60, .def = "60",
+     .help = "Opus frame length: 20, 40 or 60 ms (60 costs the least CPU and bytes)."},
+    {"media", "opus_complexity", &t_uint, AT(opus_complexity), .min = 0, .max = 10, .def = "0",
+     .help = "Opus encoder complexity, 0 (fastest) to 10; under backlog the daemon lowers it "
+             "before dropping anything."},
+    {"media", "jitter_window_ms", &t_uint, AT(jitter_window_ms), .min = 100, .max = 5000,
+     .def = "500",
+     .help = "How long audio waits for late or reordered packets before it is encoded; later "
+             "packets are counted as late and left out."},
+    {"media", "reorder_slots", &t_uint, AT(reorder_slots), .min = 2, .max = 256, .def = "16",
+     .help = "RTP packets held per stream to put reordered packets back in sequence."},
+
     {"daemon", "user", &t_path, AT(user), .def = "greffier",
      .help = "Account that `greffier capture` switches to once its capture sockets are open, "
              "when started as root. \"root\" keeps root (not recommended: packet parsing would "

@@ -1,0 +1,49 @@
+/*
+ * media.h - the media stage: RTP in, a stereo recording per answered call out.
+ *
+ * The SIP stage tells it about calls and their SDP offers/answers (media expectations);
+ * every UDP datagram that is not SIP comes here.  A datagram is matched to a call by the
+ * address and port an SDP announced (as destination, or as source for symmetric RTP,
+ * and by port alone when NAT rewrote the address), decrypted when SRTP keys were in the
+ * SDP, put back in sequence, decoded, and placed on the call's timeline: the caller's
+ * voice on channel 0, the callee's on channel 1.  Streams that match no call are kept as
+ * "unmatched" so an admin can see them.  Time is packet time.
+ */
+#ifndef GREFFIER_MEDIA_H
+#define GREFFIER_MEDIA_H
+
+#include <stdbool.h>
+
+#include "greffier/call.h"
+#include "greffier/config.h"
+#include "greffier/counters.h"
+#include "greffier/media_result.h"
+#include "greffier/packet.h"
+
+struct media;
+
+/* data_dir: where recordings/ lives.  Returns NULL when out of memory. */
+struct media *media_new(const struct config *cfg, struct counters *counters,
+                        const char *data_dir);
+void media_free(struct media *m);
+
+void media_call_started(struct media *m, struct call *c);
+void media_offer(struct media *m, struct call *c, const struct call_media_offer *offer);
+/* Closes the call's recording (everything up to the call's end), fills *out, and
+ * forgets the call.  out must be released with media_result_free(). */
+void media_call_finished(struct media *m, struct call *c, struct call_media_result *out);
+
+/* One UDP datagram that is not SIP.  Returns the call it belongs to (so the SIP stage
+ * can restart the call's silence timer), or NULL. */
+struct call *media_packet(struct media *m, const struct l4_packet *pkt);
+
+/* Advances packet time: encodes what the jitter window no longer waits for and expires
+ * idle unmatched streams (handed to fn). */
+void media_tick(struct media *m, pkt_time_t now,
+                void (*unmatched)(void *user, const struct media_stream_result *s), void *user);
+/* End of input: hands every unmatched stream to fn. */
+void media_drain_unmatched(struct media *m,
+                           void (*fn)(void *user, const struct media_stream_result *s),
+                           void *user);
+
+#endif

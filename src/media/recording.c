@@ -1,0 +1,266 @@
+/*
+ * recording.c - a call's recording: when it starts, how it advances with packet time,
+ * and how it is closed (see docs/RECORDINGS.md).
+ *
+ * It starts at the answer, or at the first early media (RTP after a 183) when
+ * [media] keep_early_media is on; the index keeps where the answer falls in the file.
+ * It ends at the call's end (BYE).  Narrowband calls are recorded at 8 kHz, calls with
+ * a wideband codec (G.722, Opus, L16 above 11 kHz) at 16 kHz.  Only answered calls keep
+ * their recording; early media of a call that was never answered is discarded.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "greffier/log.h"
+#include "greffier/timefmt.h"
+#include "media_internal.h"
+
+static bool wideband(enum codec_id id, uint32_t clock)
+{
+    return id == CODEC_G722 || id == CODEC_OPUS || (id == CODEC_L16 && clock > 11025);
+}
+
+/* 16 kHz when the codec chosen in any SDP of the call (its first audio payload) is
+ * wideband: the recording keeps what the call carried. */
+static unsigned call_rate(const struct call *c)
+{
+    for (size_t i = 0; i < c->noffers; i++)
+        for (unsigned k = 0; k < c->offers[i].sdp.count; k++) {
+            const struct sdp_media *sm = &c->offers[i].sdp.m[k];
+            if (strcmp(sm->media, "audio") != 0 || sm->npayloads == 0)
+                continue;
+            const struct sdp_payload *p = &sm->payloads[0];
+            if (wideband(codec_identify(p->encoding, p->pt), p->clock_rate))
+                return 16000;
+        }
+    return 8000;
+}
+
+static uint32_t hash32(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+void media_event_at(struct call_media *cm, pkt_time_t ts, int64_t offset_ms, const char *kind,
+                    int channel, const char *detail)
+{
+    if (cm->nevents == cm->events_cap) {
+        size_t cap = cm->events_cap ? cm->events_cap * 2 : 8;
+        struct media_event *n = realloc(cm->events, cap * sizeof(*n));
+        if (!n)
+            return;
+        cm->events = n;
+        cm->events_cap = cap;
+    }
+    struct media_event *e = &cm->events[cm->nevents++];
+    memset(e, 0, sizeof(*e));
+    e->ts = ts;
+    e->offset_ms = offset_ms;
+    e->channel = channel;
+    snprintf(e->kind, sizeof(e->kind), "%s", kind);
+    snprintf(e->detail, sizeof(e->detail), "%s", detail ? detail : "");
+}
+
+void media_event(struct call_media *cm, pkt_time_t ts, const char *kind, int channel,
+                 const char *detail)
+{
+    int64_t offset = cm->recording && ts >= cm->rec_start ? (ts - cm->rec_start) / 1000 : -1;
+    media_event_at(cm, ts, offset, kind, channel, detail);
+}
+
+static int writer_sink(void *user, const uint8_t *data, size_t len)
+{
+    return recording_file_write(user, data, len);
+}
+
+bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_audio)
+{
+    if (cm->recording)
+        return true;
+    if (cm->failed)
+        return false;
+    const struct call *c = cm->call;
+    pkt_time_t start;
+    bool early = !c->answer || first_audio < c->answer;
+    if (early) {
+        if (!m->cfg->keep_early_media)
+            return false;
+        start = first_audio;
+    } else {
+        start = c->answer;
+    }
+    if (c->end && start >= c->end)
+        return false;
+
+    char err[256], when[TIME_ISO_SIZE];
+    cm->rate = call_rate(c);
+    cm->file = recording_file_create(m->data_dir, start, c->call_id, cm->relpath,
+                                     sizeof(cm->relpath), err, sizeof(err));
+    if (!cm->file)
+        goto fail;
+    char cid[160], caller[80], callee[80], started[80];
+    snprintf(cid, sizeof(cid), "GREFFIER_CALL_ID=%s", c->call_id);
+    snprintf(caller, sizeof(caller), "CALLER=%s", c->caller.number ? c->caller.number : "");
+    snprintf(callee, sizeof(callee), "CALLEE=%s", c->callee.number ? c->callee.number : "");
+    snprintf(started, sizeof(started), "START=%s", time_format_iso_ms(start, when, sizeof(when)));
+    struct ogg_opus_settings st = {
+        .sample_rate = cm->rate,
+        .bitrate = m->cfg->opus_bitrate,
+        .frame_ms = m->frame_ms,
+        .complexity = m->cfg->opus_complexity,
+        .serial = hash32(c->call_id),
+        .comments = {cid, caller, callee, started,
+                     "CHANNELS=left: caller, right: callee", NULL},
+    };
+    struct byte_sink sink = {.write = writer_sink, .user = cm->file};
+    cm->writer = ogg_opus_writer_new(&st, &sink, err, sizeof(err));
+    if (!cm->writer)
+        goto fail;
+    cm->tl = timeline_new(cm->rate, cm->rate * m->frame_ms / 1000, RING_SECONDS, cm->writer);
+    if (!cm->tl) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto fail;
+    }
+    cm->rec_start = start;
+    cm->recording = true;
+    if (early)
+        media_event(cm, first_audio, "early_media", -1, "");
+    return true;
+
+fail:
+    log_msg(LOG_ERR, "media: call %s: recording not started: %s", c->call_id, err);
+    COUNT(m->counters, drop_recording_failed);
+    ogg_opus_writer_free(cm->writer);
+    cm->writer = NULL;
+    recording_file_abort(cm->file);
+    cm->file = NULL;
+    cm->failed = true;
+    return false;
+}
+
+int64_t recording_end_pos(const struct call_media *cm)
+{
+    if (!cm->call->end)
+        return INT64_MAX;
+    if (cm->call->end <= cm->rec_start)
+        return 0;
+    return (int64_t)((cm->call->end - cm->rec_start) * (int64_t)cm->rate / 1000000);
+}
+
+void recording_advance(struct media *m, struct call_media *cm, pkt_time_t now)
+{
+    if (!cm->recording || cm->failed)
+        return;
+    pkt_time_t horizon = now - (pkt_time_t)m->cfg->jitter_window_ms * 1000;
+    if (horizon <= cm->rec_start)
+        return;
+    int64_t pos = (int64_t)((horizon - cm->rec_start) * (int64_t)cm->rate / 1000000);
+    int64_t end = recording_end_pos(cm);
+    if (pos > end)
+        pos = end;
+    if (timeline_flush_until(cm->tl, (uint64_t)pos) != 0) {
+        log_msg(LOG_ERR, "media: call %s: encoding failed: %s", cm->call->call_id,
+                ogg_opus_writer_error(cm->writer));
+        cm->failed = true;
+    }
+}
+
+static void copy_results(struct call_media *cm, struct call_media_result *out)
+{
+    size_t n = 0;
+    for (struct media_stream *s = cm->streams; s; s = s->cnext)
+        if (!s->rtcp_port)
+            n++;
+    out->streams = n ? calloc(n, sizeof(*out->streams)) : NULL;
+    if (out->streams)
+        for (struct media_stream *s = cm->streams; s; s = s->cnext)
+            if (!s->rtcp_port)
+                stream_result(s, &out->streams[out->nstreams++]);
+    out->events = cm->nevents ? calloc(cm->nevents, sizeof(*out->events)) : NULL;
+    if (out->events) {
+        memcpy(out->events, cm->events, cm->nevents * sizeof(*out->events));
+        out->nevents = cm->nevents;
+    }
+}
+
+static void close_file(struct media *m, struct call_media *cm, struct call_media_result *out)
+{
+    const struct call *c = cm->call;
+    struct recording_result *rec = &out->rec;
+    uint64_t end = c->end ? (uint64_t)recording_end_pos(cm) : timeline_written_end(cm->tl);
+    char err[256] = "";
+    if (cm->failed || timeline_finish(cm->tl, end) != 0) {
+        log_msg(LOG_ERR, "media: call %s: recording failed: %s", c->call_id,
+                ogg_opus_writer_error(cm->writer));
+        goto fail;
+    }
+    const struct waveform_peaks *pk = ogg_opus_writer_peaks(cm->writer);
+    if (pk && pk->count) {
+        int8_t *copy = malloc(pk->count * 4);
+        if (copy) {
+            memcpy(copy, pk->min_max, pk->count * 4);
+            out->owned_ = copy;
+            rec->peaks = copy;
+            rec->npeaks = pk->count;
+            rec->peaks_per_second = pk->per_second;
+        }
+    }
+    uint64_t samples = ogg_opus_writer_samples(cm->writer);
+    if (recording_file_commit(cm->file, rec->sha256, &rec->bytes, err, sizeof(err)) != 0) {
+        cm->file = NULL;
+        log_msg(LOG_ERR, "media: call %s: recording not stored: %s", c->call_id, err);
+        goto fail;
+    }
+    cm->file = NULL;
+    rec->present = true;
+    snprintf(rec->path, sizeof(rec->path), "%s", cm->relpath);
+    snprintf(rec->codec_in, sizeof(rec->codec_in), "%s", cm->codecs[0] ? cm->codecs : "none");
+    rec->sample_rate = cm->rate;
+    rec->duration_s = (double)samples / cm->rate;
+    rec->start = cm->rec_start;
+    rec->answer_offset_ms = c->answer ? (c->answer - cm->rec_start) / 1000 : -1;
+    rec->bitrate = m->cfg->opus_bitrate;
+    rec->frame_ms = m->frame_ms;
+    rec->complexity = m->cfg->opus_complexity;
+    snprintf(rec->state, sizeof(rec->state), "complete");
+    snprintf(out->media_state, sizeof(out->media_state), "recorded");
+    COUNT(m->counters, recordings);
+    COUNT_N(m->counters, recording_bytes, rec->bytes);
+    return;
+fail:
+    COUNT(m->counters, drop_recording_failed);
+    recording_file_abort(cm->file);
+    cm->file = NULL;
+    snprintf(out->media_state, sizeof(out->media_state), "failed");
+}
+
+void recording_close(struct media *m, struct call_media *cm, struct call_media_result *out)
+{
+    const struct call *c = cm->call;
+    for (struct media_stream *s = cm->streams; s; s = s->cnext)
+        stream_flush(m, s);
+    if (cm->encrypted && !cm->recording)
+        COUNT(m->counters, calls_media_encrypted);
+    if (!cm->recording) {
+        snprintf(out->media_state, sizeof(out->media_state), "%s",
+                 cm->failed                     ? "failed"
+                 : cm->encrypted                ? "encrypted"
+                 : c->status == CALL_ANSWERED   ? "no_media"
+                                                : "not_answered");
+    } else if (c->status != CALL_ANSWERED) {
+        COUNT(m->counters, early_media_discarded);
+        recording_file_abort(cm->file);
+        cm->file = NULL;
+        snprintf(out->media_state, sizeof(out->media_state), "not_answered");
+    } else {
+        close_file(m, cm, out);
+    }
+    copy_results(cm, out);
+    timeline_free(cm->tl);
+    cm->tl = NULL;
+    ogg_opus_writer_free(cm->writer);
+    cm->writer = NULL;
+}

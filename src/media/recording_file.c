@@ -1,0 +1,152 @@
+/*
+ * recording_file.c - a recording written under a temporary name, hashed as it is
+ * written, made durable and renamed into place on commit (see recording_file.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "recording_file.h"
+
+struct recording_file {
+    int fd;
+    char dir[4300];
+    char tmp_path[4400];
+    char final_path[4400];
+    EVP_MD_CTX *sha;
+    uint64_t bytes;
+    int failed_errno;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) {
+        h ^= (uint8_t)*s;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* mkdir -p for the date folders, mode 0700 like the data directory. */
+static int make_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int r = mkdir(path, 0700);
+        *p = '/';
+        if (r != 0 && errno != EEXIST)
+            return -1;
+    }
+    return (mkdir(path, 0700) == 0 || errno == EEXIST) ? 0 : -1;
+}
+
+struct recording_file *recording_file_create(const char *data_dir, pkt_time_t start,
+                                             const char *call_id, char *relpath,
+                                             size_t relsize, char *err, size_t errsize)
+{
+    struct recording_file *rf = calloc(1, sizeof(*rf));
+    if (!rf) {
+        snprintf(err, errsize, "out of memory");
+        return NULL;
+    }
+    rf->fd = -1;
+    time_t secs = (time_t)(start / 1000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char day[32];
+    strftime(day, sizeof(day), "%Y/%m/%d", &tm);
+    /* Packet time and a hash of the Call-ID: unique, and nothing personal in the name. */
+    snprintf(relpath, relsize, "recordings/%s/%lld-%016llx.ogg", day, (long long)start,
+             (unsigned long long)fnv1a(call_id));
+    snprintf(rf->dir, sizeof(rf->dir), "%s/recordings/%s", data_dir, day);
+    snprintf(rf->final_path, sizeof(rf->final_path), "%s/%s", data_dir, relpath);
+    snprintf(rf->tmp_path, sizeof(rf->tmp_path), "%s.part", rf->final_path);
+    if (make_dirs(rf->dir) != 0) {
+        snprintf(err, errsize, "%s: %s", rf->dir, strerror(errno));
+        free(rf);
+        return NULL;
+    }
+    rf->fd = open(rf->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    rf->sha = EVP_MD_CTX_new();
+    if (rf->fd < 0 || !rf->sha || EVP_DigestInit_ex(rf->sha, EVP_sha256(), NULL) != 1) {
+        snprintf(err, errsize, "%s: %s", rf->tmp_path, rf->fd < 0 ? strerror(errno) : "sha256");
+        recording_file_abort(rf);
+        return NULL;
+    }
+    return rf;
+}
+
+int recording_file_write(void *user, const uint8_t *data, size_t len)
+{
+    struct recording_file *rf = user;
+    if (rf->failed_errno)
+        return -1;
+    EVP_DigestUpdate(rf->sha, data, len);
+    while (len > 0) {
+        ssize_t w = write(rf->fd, data, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rf->failed_errno = w < 0 ? errno : EIO;
+            return -1;
+        }
+        data += w;
+        len -= (size_t)w;
+        rf->bytes += (uint64_t)w;
+    }
+    return 0;
+}
+
+int recording_file_commit(struct recording_file *rf, char *sha256, uint64_t *bytes, char *err,
+                          size_t errsize)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    if (rf->failed_errno || fsync(rf->fd) != 0 || close(rf->fd) != 0) {
+        snprintf(err, errsize, "%s: %s", rf->tmp_path,
+                 strerror(rf->failed_errno ? rf->failed_errno : errno));
+        if (rf->fd >= 0 && !rf->failed_errno)
+            rf->fd = -1; /* close() was called */
+        recording_file_abort(rf);
+        return -1;
+    }
+    rf->fd = -1;
+    if (rename(rf->tmp_path, rf->final_path) != 0) {
+        snprintf(err, errsize, "%s: %s", rf->final_path, strerror(errno));
+        recording_file_abort(rf);
+        return -1;
+    }
+    int dfd = open(rf->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    EVP_DigestFinal_ex(rf->sha, md, &mdlen);
+    for (unsigned i = 0; i < mdlen && i < 32; i++)
+        snprintf(sha256 + 2 * i, 3, "%02x", md[i]);
+    *bytes = rf->bytes;
+    EVP_MD_CTX_free(rf->sha);
+    free(rf);
+    return 0;
+}
+
+void recording_file_abort(struct recording_file *rf)
+{
+    if (!rf)
+        return;
+    if (rf->fd >= 0)
+        close(rf->fd);
+    unlink(rf->tmp_path);
+    EVP_MD_CTX_free(rf->sha);
+    free(rf);
+}
