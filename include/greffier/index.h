@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "greffier/call.h"
+#include "greffier/media_result.h"
 #include "greffier/packet.h"
 
 struct index;
@@ -52,5 +53,41 @@ struct call_filter {
 /* Lists calls newest first.  --json prints the array of the `calls --json` contract;
  * otherwise a table.  Returns the number of rows, -1 on error. */
 long index_list_calls(struct index *ix, const struct call_filter *f, bool json, FILE *out);
+
+/* Stores what the media stage learnt of the call at row call_rowid (index_store_call's
+ * call->id): calls.media_state, the recording when r->rec.present, the streams and the
+ * events, atomically.  A call whose media is already stored (a re-import) is left as it
+ * is.  r->media_state must not be empty.  Returns 0 (stored or already there), -1 on
+ * error (no such call, invalid values; message logged, nothing written). */
+int index_store_media(struct index *ix, int64_t call_rowid, const struct call_media_result *r);
+
+/* A stream that matched no call (its channel is ignored).  The same stream stored twice
+ * (same addresses, SSRC and first packet) is kept once.  Returns 0, or -1 on error. */
+int index_store_unmatched_stream(struct index *ix, const struct media_stream_result *s);
+
+struct recording_info {
+    int64_t call_rowid;
+    char path[256];  /* relative to the data directory */
+    char sha256[65]; /* of the file as stored, lowercase hex */
+    uint64_t bytes;
+    unsigned sample_rate;
+    double duration_s;
+    char state[16];       /* "complete", "truncated", "failed" */
+    char media_state[24]; /* calls.media_state, "" when the media stage has not run */
+};
+
+/* Returns 1 with *out filled, 0 when the call exists but has no recording (only
+ * call_rowid and media_state set), -2 when there is no such call, -1 on error. */
+int index_get_recording(struct index *ix, int64_t call_rowid, struct recording_info *out);
+
+/* `greffier call ID`: one JSON object, every member of the `calls --json` object plus
+ * the call's streams, events, SIP messages and media offers ("sip_messages" is the
+ * array of messages here, not their count).  Returns 1, 0 when there is no such call
+ * (nothing written), -1 on error. */
+long index_show_call(struct index *ix, int64_t call_rowid, FILE *out);
+
+/* The streams that matched no call, oldest first, as a JSON array.  Returns their
+ * number, -1 on error. */
+long index_list_unmatched_streams(struct index *ix, FILE *out);
 
 #endif

@@ -25,7 +25,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    /* Each call is stored atomically, inside or outside a batch transaction. */
+    /* Each call, and later its media, is stored atomically, inside or outside a batch
+     * transaction. */
     [ST_SAVEPOINT] = "SAVEPOINT store_call",
     [ST_RELEASE] = "RELEASE store_call",
     [ST_ROLLBACK_TO] = "ROLLBACK TO store_call",
@@ -61,6 +62,36 @@ static const char *const stmt_sql[ST_COUNT] = {
         " packets, bytes)"
         " VALUES (:src_ip, :src_port, :dst_ip, :dst_port, :first_us, :last_us, :packets, :bytes)"
         " ON CONFLICT (src_ip, src_port, dst_ip, dst_port, first_us) DO NOTHING",
+    /* Only a call whose media is not stored yet: a re-import leaves the first alone. */
+    [ST_SET_MEDIA_STATE] =
+        "UPDATE calls SET media_state = :media_state WHERE id = :id AND media_state IS NULL",
+    /* DO NOTHING without a target: only the unique index of unmatched streams can
+     * conflict (a re-import); CHECK and NOT NULL still fail loudly. */
+    [ST_INSERT_STREAM] =
+        "INSERT INTO streams (call_ref, channel, src_ip, src_port, dst_ip, dst_port, ssrc,"
+        " ssrc_changes, payload_types, codec, packets, bytes, lost, duplicated, reordered, late,"
+        " jitter_ms, max_gap_ms, mos, first_us, last_us, srtp, srtp_auth_failures, rtcp_seen,"
+        " rtcp_fraction_lost, rtcp_cumulative_lost, rtcp_jitter_ms)"
+        " VALUES (:call_ref, :channel, :src_ip, :src_port, :dst_ip, :dst_port, :ssrc,"
+        " :ssrc_changes, :payload_types, :codec, :packets, :bytes, :lost, :duplicated,"
+        " :reordered, :late, :jitter_ms, :max_gap_ms, :mos, :first_us, :last_us, :srtp,"
+        " :srtp_auth_failures, :rtcp_seen, :rtcp_fraction_lost, :rtcp_cumulative_lost,"
+        " :rtcp_jitter_ms)"
+        " ON CONFLICT DO NOTHING",
+    [ST_INSERT_RECORDING] =
+        "INSERT INTO recordings (call_ref, path, codec_in, sample_rate, duration_s, bytes, sha256,"
+        " start_us, answer_offset_ms, bitrate, frame_ms, complexity, peaks_per_second, peaks,"
+        " state)"
+        " VALUES (:call_ref, :path, :codec_in, :sample_rate, :duration_s, :bytes, :sha256,"
+        " :start_us, :answer_offset_ms, :bitrate, :frame_ms, :complexity, :peaks_per_second,"
+        " :peaks, :state)",
+    [ST_INSERT_EVENT] =
+        "INSERT INTO call_events (call_ref, ts_us, offset_ms, kind, detail, channel)"
+        " VALUES (:call_ref, :ts_us, :offset_ms, :kind, :detail, :channel)",
+    /* One row when the call exists; the recording's columns are NULL when it has none. */
+    [ST_GET_RECORDING] =
+        "SELECT c.media_state, r.id, r.path, r.sha256, r.bytes, r.sample_rate, r.duration_s,"
+        " r.state FROM calls c LEFT JOIN recordings r ON r.call_ref = c.id WHERE c.id = :id",
 };
 
 /* Sets a PRAGMA and reads back the value it took: SQLite ignores a PRAGMA it cannot

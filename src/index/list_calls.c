@@ -8,6 +8,7 @@
  * numbers as dialled (instr(), which has no wildcard to escape, unlike LIKE).
  *
  * The JSON is the `calls --json` contract (docs/API): field names and types only grow.
+ * The same call object, with the call's details added, is `call ID` (show_call.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -40,15 +41,32 @@ enum col {
     COL_CALLER_IP,
     COL_CALLEE_IP,
     COL_SIP_MESSAGES,
+    COL_MEDIA_STATE,
+    COL_REC_ID,
+    COL_REC_PATH,
+    COL_REC_CODEC_IN,
+    COL_REC_SAMPLE_RATE,
+    COL_REC_DURATION,
+    COL_REC_BYTES,
+    COL_REC_SHA256,
+    COL_REC_START,
+    COL_REC_ANSWER_OFFSET,
+    COL_REC_STATE,
+    COL_REC_BITRATE,
+    COL_REC_FRAME_MS,
+    COL_REC_COMPLEXITY,
 };
 
-static const char sql_select[] =
+/* recordings.call_ref is unique: the join adds no row. */
+const char ix_call_select[] =
     "SELECT c.id, c.call_id, c.caller, c.caller_name, c.callee, c.callee_name,"
     " c.start_us, c.answer_us, c.end_us, c.status, c.sip_code, c.direction, c.partial,"
     " c.end_reason, c.transport, c.caller_norm, c.callee_norm, c.redirecting,"
     " c.caller_ip, c.callee_ip,"
-    " (SELECT count(*) FROM sip_messages m WHERE m.call_ref = c.id)"
-    " FROM calls c WHERE 1";
+    " (SELECT count(*) FROM sip_messages m WHERE m.call_ref = c.id),"
+    " c.media_state, r.id, r.path, r.codec_in, r.sample_rate, r.duration_s, r.bytes,"
+    " r.sha256, r.start_us, r.answer_offset_ms, r.state, r.bitrate, r.frame_ms, r.complexity"
+    " FROM calls c LEFT JOIN recordings r ON r.call_ref = c.id WHERE 1";
 
 /* One fragment per filter, appended in this order when the filter is set. */
 static const char sql_from[] = " AND c.start_us >= :from";
@@ -68,7 +86,7 @@ static bool has_text(const char *s)
 
 static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
 {
-    char sql[sizeof(sql_select) + sizeof(sql_from) + sizeof(sql_to) + sizeof(sql_number) +
+    char sql[sizeof(ix_call_select) + sizeof(sql_from) + sizeof(sql_to) + sizeof(sql_number) +
              sizeof(sql_status) + sizeof(sql_order) + sizeof(sql_limit)];
     size_t len = 0;
     bool number = has_text(f->number) || has_text(f->number_norm);
@@ -78,7 +96,7 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
         memcpy(sql + len, frag, sizeof(frag) - 1);                                                 \
         len += sizeof(frag) - 1;                                                                   \
     } while (0)
-    APPEND(sql_select);
+    APPEND(ix_call_select);
     if (f->has_from)
         APPEND(sql_from);
     if (f->has_to)
@@ -131,29 +149,6 @@ static bool col_null(sqlite3_stmt *st, enum col c)
     return sqlite3_column_type(st, c) == SQLITE_NULL;
 }
 
-/* A text column for JSON: NULL stays null, and the length comes from SQLite, so a row
- * written by another tool with a NUL inside is still shown whole. */
-static void json_col_text(struct json_writer *w, sqlite3_stmt *st, const char *key, enum col c)
-{
-    json_key(w, key);
-    if (col_null(st, c)) {
-        json_null(w);
-        return;
-    }
-    const char *s = (const char *)sqlite3_column_text(st, c);
-    json_string_len(w, s, (size_t)sqlite3_column_bytes(st, c));
-}
-
-static void json_col_time(struct json_writer *w, sqlite3_stmt *st, const char *key, enum col c)
-{
-    char buf[TIME_ISO_SIZE];
-    json_key(w, key);
-    if (col_null(st, c))
-        json_null(w);
-    else
-        json_string(w, time_format_iso_ms(sqlite3_column_int64(st, c), buf, sizeof(buf)));
-}
-
 /* Answer to end; false when the call was never answered or has not ended. */
 static bool duration_us(sqlite3_stmt *st, int64_t *out)
 {
@@ -163,20 +158,43 @@ static bool duration_us(sqlite3_stmt *st, int64_t *out)
     return true;
 }
 
-static void json_row(struct json_writer *w, sqlite3_stmt *st)
+/* recording: null when the call has none, else what a player or an auditor needs. */
+static void json_recording(struct json_writer *w, sqlite3_stmt *st)
+{
+    json_key(w, "recording");
+    if (col_null(st, COL_REC_ID)) {
+        json_null(w);
+        return;
+    }
+    json_object_begin(w);
+    ix_json_col_text(w, st, "path", COL_REC_PATH);
+    ix_json_col_text(w, st, "codec_in", COL_REC_CODEC_IN);
+    ix_json_col_int(w, st, "sample_rate", COL_REC_SAMPLE_RATE);
+    ix_json_col_real(w, st, "duration_s", COL_REC_DURATION, 3);
+    ix_json_col_int(w, st, "bytes", COL_REC_BYTES);
+    ix_json_col_text(w, st, "sha256", COL_REC_SHA256);
+    ix_json_col_time(w, st, "start", COL_REC_START);
+    ix_json_col_ms_as_s(w, st, "answer_offset_s", COL_REC_ANSWER_OFFSET);
+    ix_json_col_text(w, st, "state", COL_REC_STATE);
+    ix_json_col_int(w, st, "bitrate", COL_REC_BITRATE);
+    ix_json_col_int(w, st, "frame_ms", COL_REC_FRAME_MS);
+    ix_json_col_int(w, st, "complexity", COL_REC_COMPLEXITY);
+    json_object_end(w);
+}
+
+void ix_json_call_fields(struct json_writer *w, sqlite3_stmt *st, bool with_message_count)
 {
     int64_t d;
-    json_object_begin(w);
     json_key(w, "id");
     json_int(w, sqlite3_column_int64(st, COL_ID));
-    json_col_text(w, st, "call_id", COL_CALL_ID);
-    json_col_text(w, st, "caller", COL_CALLER);
-    json_col_text(w, st, "caller_name", COL_CALLER_NAME);
-    json_col_text(w, st, "callee", COL_CALLEE);
-    json_col_text(w, st, "callee_name", COL_CALLEE_NAME);
-    json_col_time(w, st, "start", COL_START);
-    json_col_time(w, st, "answer", COL_ANSWER);
-    json_col_time(w, st, "end", COL_END);
+    ix_json_col_text(w, st, "call_id", COL_CALL_ID);
+    ix_json_col_text(w, st, "caller", COL_CALLER);
+    ix_json_col_text(w, st, "caller_name", COL_CALLER_NAME);
+    ix_json_col_text(w, st, "callee", COL_CALLEE);
+    ix_json_col_text(w, st, "callee_name", COL_CALLEE_NAME);
+    ix_json_col_time(w, st, "start", COL_START);
+    ix_json_col_time(w, st, "answer", COL_ANSWER);
+    ix_json_col_time(w, st, "end", COL_END);
     json_key(w, "duration_s");
     if (duration_us(st, &d)) {
         /* Rounded to the millisecond, half away from zero. */
@@ -185,26 +203,30 @@ static void json_row(struct json_writer *w, sqlite3_stmt *st)
     } else {
         json_null(w);
     }
-    json_col_text(w, st, "status", COL_STATUS);
-    json_key(w, "sip_code");
-    if (col_null(st, COL_SIP_CODE))
-        json_null(w);
-    else
-        json_int(w, sqlite3_column_int64(st, COL_SIP_CODE));
-    json_col_text(w, st, "direction", COL_DIRECTION);
-    json_key(w, "recording");
-    json_null(w); /* the vault stage fills this in */
+    ix_json_col_text(w, st, "status", COL_STATUS);
+    ix_json_col_int(w, st, "sip_code", COL_SIP_CODE);
+    ix_json_col_text(w, st, "direction", COL_DIRECTION);
+    json_recording(w, st);
+    ix_json_col_text(w, st, "media_state", COL_MEDIA_STATE);
     json_key(w, "partial");
     json_bool(w, sqlite3_column_int64(st, COL_PARTIAL) != 0);
-    json_col_text(w, st, "end_reason", COL_END_REASON);
-    json_col_text(w, st, "transport", COL_TRANSPORT);
-    json_col_text(w, st, "caller_norm", COL_CALLER_NORM);
-    json_col_text(w, st, "callee_norm", COL_CALLEE_NORM);
-    json_col_text(w, st, "redirecting", COL_REDIRECTING);
-    json_col_text(w, st, "caller_ip", COL_CALLER_IP);
-    json_col_text(w, st, "callee_ip", COL_CALLEE_IP);
-    json_key(w, "sip_messages");
-    json_int(w, sqlite3_column_int64(st, COL_SIP_MESSAGES));
+    ix_json_col_text(w, st, "end_reason", COL_END_REASON);
+    ix_json_col_text(w, st, "transport", COL_TRANSPORT);
+    ix_json_col_text(w, st, "caller_norm", COL_CALLER_NORM);
+    ix_json_col_text(w, st, "callee_norm", COL_CALLEE_NORM);
+    ix_json_col_text(w, st, "redirecting", COL_REDIRECTING);
+    ix_json_col_text(w, st, "caller_ip", COL_CALLER_IP);
+    ix_json_col_text(w, st, "callee_ip", COL_CALLEE_IP);
+    if (with_message_count) {
+        json_key(w, "sip_messages");
+        json_int(w, sqlite3_column_int64(st, COL_SIP_MESSAGES));
+    }
+}
+
+static void json_row(struct json_writer *w, sqlite3_stmt *st)
+{
+    json_object_begin(w);
+    ix_json_call_fields(w, st, true);
     json_object_end(w);
 }
 

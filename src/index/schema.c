@@ -8,8 +8,7 @@
  * greffier: it is refused rather than half-understood.
  *
  * To change the schema, append an entry; never edit a migration that has shipped.
- * Coming next: streams and recordings (media stage), events, tags and notes with FTS5,
- * users and the audit chain (http stage).
+ * Coming next: tags and notes with FTS5, users and the audit chain (http stage).
  */
 #include <stdio.h>
 
@@ -97,9 +96,76 @@ static const char migration_1[] =
     ");"
     "CREATE INDEX tls_flows_first ON tls_flows (first_us);";
 
+/* The media stage: what was heard of each call.  Counters and times are those of
+ * struct media_stream_result and struct recording_result (media_result.h); a value the
+ * media stage did not measure is NULL (mos 0, offsets -1, RTCP before any report).
+ * Streams that matched no call keep call_ref NULL, so an admin can see traffic the
+ * signalling did not explain (a trunk on an unconfigured port, SIP over TLS). */
+static const char migration_2[] =
+    "ALTER TABLE calls ADD COLUMN media_state TEXT;"
+
+    "CREATE TABLE streams ("
+    "  id INTEGER PRIMARY KEY,"
+    "  call_ref INTEGER REFERENCES calls (id) ON DELETE CASCADE,"
+    "  channel INTEGER CHECK (channel IN (0, 1)),"
+    "  src_ip TEXT, src_port INTEGER,"
+    "  dst_ip TEXT, dst_port INTEGER,"
+    "  ssrc INTEGER NOT NULL,"
+    "  ssrc_changes INTEGER NOT NULL DEFAULT 0,"
+    "  payload_types TEXT,"
+    "  codec TEXT,"
+    "  packets INTEGER NOT NULL DEFAULT 0,"
+    "  bytes INTEGER NOT NULL DEFAULT 0,"
+    "  lost INTEGER NOT NULL DEFAULT 0,"
+    "  duplicated INTEGER NOT NULL DEFAULT 0,"
+    "  reordered INTEGER NOT NULL DEFAULT 0,"
+    "  late INTEGER NOT NULL DEFAULT 0,"
+    "  jitter_ms REAL, max_gap_ms REAL, mos REAL,"
+    "  first_us INTEGER, last_us INTEGER,"
+    "  srtp INTEGER NOT NULL DEFAULT 0,"
+    "  srtp_auth_failures INTEGER NOT NULL DEFAULT 0,"
+    "  rtcp_seen INTEGER NOT NULL DEFAULT 0,"
+    "  rtcp_fraction_lost REAL, rtcp_cumulative_lost INTEGER, rtcp_jitter_ms REAL"
+    ");"
+    "CREATE INDEX streams_call ON streams (call_ref, first_us);"
+    /* Unmatched streams, oldest first; unique so that importing the same capture again
+     * adds none (INSERT OR IGNORE). */
+    "CREATE UNIQUE INDEX streams_unmatched ON streams"
+    "  (first_us, src_ip, src_port, dst_ip, dst_port, ssrc) WHERE call_ref IS NULL;"
+
+    /* At most one recording per call; path is relative to the data directory. */
+    "CREATE TABLE recordings ("
+    "  id INTEGER PRIMARY KEY,"
+    "  call_ref INTEGER UNIQUE NOT NULL REFERENCES calls (id) ON DELETE CASCADE,"
+    "  path TEXT NOT NULL,"
+    "  codec_in TEXT,"
+    "  sample_rate INTEGER,"
+    "  duration_s REAL,"
+    "  bytes INTEGER,"
+    "  sha256 TEXT,"
+    "  start_us INTEGER,"
+    "  answer_offset_ms INTEGER,"
+    "  bitrate INTEGER, frame_ms INTEGER, complexity INTEGER,"
+    "  peaks_per_second INTEGER,"
+    "  peaks BLOB,"
+    "  state TEXT NOT NULL CHECK (state IN ('complete', 'truncated', 'failed'))"
+    ");"
+
+    "CREATE TABLE call_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  call_ref INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,"
+    "  ts_us INTEGER NOT NULL,"
+    "  offset_ms INTEGER,"
+    "  kind TEXT NOT NULL,"
+    "  detail TEXT,"
+    "  channel INTEGER CHECK (channel IN (0, 1))"
+    ");"
+    "CREATE INDEX call_events_call ON call_events (call_ref, ts_us);";
+
 /* migrations[i] brings the schema to version i + 1. */
 static const struct migration migrations[] = {
     {"calls, SIP messages, media offers, TLS flows", migration_1},
+    {"streams, recordings, call events, calls.media_state", migration_2},
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -4,139 +4,16 @@
  * A call is identified by (Call-ID, start time): storing it twice, as when the same
  * capture is imported again, leaves the first copy alone.  Everything of one call is
  * written inside a savepoint, so the index never holds a call without its messages.
- * Parameters are bound by name, so a column added to a statement without its binding
- * (or the reverse) fails loudly instead of shifting values.
+ * Parameters are bound by name (bind.c), so a column added to a statement without its
+ * binding (or the reverse) fails loudly instead of shifting values.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "greffier/json.h"
 #include "greffier/log.h"
 #include "index_int.h"
-
-/* Accumulates binding errors so a statement's bindings read as a list and are checked
- * once. */
-struct binder {
-    sqlite3_stmt *st;
-    const char *missing; /* first parameter name not found in the statement */
-    int rc;
-};
-
-static int param(struct binder *b, const char *name)
-{
-    int i = sqlite3_bind_parameter_index(b->st, name);
-    if (i == 0 && !b->missing)
-        b->missing = name;
-    return i;
-}
-
-static void note(struct binder *b, int rc)
-{
-    if (rc != SQLITE_OK && b->rc == SQLITE_OK)
-        b->rc = rc;
-}
-
-static void bind_null(struct binder *b, const char *name)
-{
-    int i = param(b, name);
-    if (i)
-        note(b, sqlite3_bind_null(b->st, i));
-}
-
-/* Bound without copy: every statement is stepped and cleared before the strings
- * (owned by the call's arena) can change. */
-static void bind_text_len(struct binder *b, const char *name, const char *v, size_t len)
-{
-    int i = param(b, name);
-    if (!i)
-        return;
-    if (!v)
-        note(b, sqlite3_bind_null(b->st, i));
-    else
-        note(b, sqlite3_bind_text64(b->st, i, v, len, SQLITE_STATIC, SQLITE_UTF8));
-}
-
-static void bind_text(struct binder *b, const char *name, const char *v)
-{
-    bind_text_len(b, name, v, v ? strlen(v) : 0);
-}
-
-/* The fixed-size char arrays of struct sdp_media: never trust the terminator, and an
- * empty field is an absent one. */
-static void bind_chars(struct binder *b, const char *name, const char *v, size_t size)
-{
-    size_t len = strnlen(v, size);
-    bind_text_len(b, name, len ? v : NULL, len);
-}
-
-static void bind_int(struct binder *b, const char *name, int64_t v)
-{
-    int i = param(b, name);
-    if (i)
-        note(b, sqlite3_bind_int64(b->st, i, v));
-}
-
-/* 0 means absent in the call model. */
-static void bind_opt_int(struct binder *b, const char *name, int64_t v)
-{
-    if (v)
-        bind_int(b, name, v);
-    else
-        bind_null(b, name);
-}
-
-static void bind_blob(struct binder *b, const char *name, const void *v, size_t len)
-{
-    int i = param(b, name);
-    if (!i)
-        return;
-    if (!v)
-        note(b, sqlite3_bind_null(b->st, i));
-    else
-        note(b, sqlite3_bind_blob64(b->st, i, v, len, SQLITE_STATIC));
-}
-
-/* Address text and port, both NULL when the address is unset.  ip_addr_format lives in
- * the net stage; inet_ntop gives the same RFC 5952 text. */
-static void bind_addr(struct binder *b, const char *ip_name, const char *port_name,
-                      const struct ip_addr *a, uint16_t port)
-{
-    char buf[INET6_ADDRSTRLEN];
-    const char *text = NULL;
-    if (a->family == 4)
-        text = inet_ntop(AF_INET, a->a, buf, sizeof(buf));
-    else if (a->family == 6)
-        text = inet_ntop(AF_INET6, a->a, buf, sizeof(buf));
-    if (text) {
-        /* SQLITE_STATIC would point into this stack frame: copy. */
-        int i = param(b, ip_name);
-        if (i)
-            note(b, sqlite3_bind_text(b->st, i, text, -1, SQLITE_TRANSIENT));
-    } else {
-        bind_null(b, ip_name);
-    }
-    if (port_name) {
-        if (text)
-            bind_int(b, port_name, port);
-        else
-            bind_null(b, port_name);
-    }
-}
-
-/* Binding failures are programming errors or out of memory: say which. */
-static const char *binder_error(const struct binder *b, char *buf, size_t size)
-{
-    if (b->missing)
-        snprintf(buf, size, "statement has no parameter %s", b->missing);
-    else if (b->rc != SQLITE_OK)
-        snprintf(buf, size, "binding: %s", sqlite3_errstr(b->rc));
-    else
-        return NULL;
-    return buf;
-}
 
 /* The a=sendrecv family of RFC 4566 section 6 (media_direction_name of the SDP parser
  * gives the same words; this table keeps the index stage free of that module). */
@@ -222,7 +99,7 @@ static int store_offer_media(struct index *ix, int64_t call_ref, unsigned seq, c
                              size_t errsize)
 {
     const struct sdp_media *m = &o->sdp.m[m_index];
-    struct binder b = {ix->st[ST_INSERT_OFFER], NULL, SQLITE_OK};
+    struct ix_binder b = {ix->st[ST_INSERT_OFFER], NULL, SQLITE_OK};
     size_t plen = 0, clen = 0;
     char *payloads = render(write_payloads, m, &plen);
     char *crypto = render(write_crypto, m, &clen);
@@ -232,24 +109,24 @@ static int store_offer_media(struct index *ix, int64_t call_ref, unsigned seq, c
         snprintf(err, errsize, "out of memory (media offer JSON)");
         goto out;
     }
-    bind_int(&b, ":call_ref", call_ref);
-    bind_int(&b, ":seq", seq);
+    ix_bind_int(&b, ":call_ref", call_ref);
+    ix_bind_int(&b, ":seq", seq);
     if (o->message_index < c->nmessages)
-        bind_int(&b, ":message_seq", o->message_index);
+        ix_bind_int(&b, ":message_seq", o->message_index);
     else
-        bind_null(&b, ":message_seq");
-    bind_int(&b, ":ts_us", o->ts);
-    bind_int(&b, ":from_caller", o->from_caller);
-    bind_int(&b, ":m_index", m_index);
-    bind_chars(&b, ":media", m->media, sizeof(m->media));
-    bind_chars(&b, ":proto", m->proto, sizeof(m->proto));
-    bind_addr(&b, ":addr", NULL, &m->addr, 0);
-    bind_int(&b, ":port", m->port);
-    bind_text(&b, ":direction", sdp_direction(m->direction));
-    bind_text_len(&b, ":payloads", payloads, plen);
-    bind_text_len(&b, ":crypto", crypto, clen);
-    bind_int(&b, ":has_fingerprint", m->has_fingerprint != 0);
-    if (binder_error(&b, err, errsize)) {
+        ix_bind_null(&b, ":message_seq");
+    ix_bind_int(&b, ":ts_us", o->ts);
+    ix_bind_int(&b, ":from_caller", o->from_caller);
+    ix_bind_int(&b, ":m_index", m_index);
+    ix_bind_chars(&b, ":media", m->media, sizeof(m->media));
+    ix_bind_chars(&b, ":proto", m->proto, sizeof(m->proto));
+    ix_bind_addr(&b, ":addr", NULL, &m->addr, 0);
+    ix_bind_int(&b, ":port", m->port);
+    ix_bind_text(&b, ":direction", sdp_direction(m->direction));
+    ix_bind_text_len(&b, ":payloads", payloads, plen);
+    ix_bind_text_len(&b, ":crypto", crypto, clen);
+    ix_bind_int(&b, ":has_fingerprint", m->has_fingerprint != 0);
+    if (ix_binder_error(&b, err, errsize)) {
         sqlite3_reset(b.st);
         sqlite3_clear_bindings(b.st);
         goto out;
@@ -265,17 +142,17 @@ out:
 static int store_message(struct index *ix, int64_t call_ref, size_t seq,
                          const struct call_sip_message *msg, char *err, size_t errsize)
 {
-    struct binder b = {ix->st[ST_INSERT_MESSAGE], NULL, SQLITE_OK};
-    bind_int(&b, ":call_ref", call_ref);
-    bind_int(&b, ":seq", (int64_t)seq);
-    bind_int(&b, ":ts_us", msg->ts);
-    bind_addr(&b, ":src_ip", ":src_port", &msg->src, msg->sport);
-    bind_addr(&b, ":dst_ip", ":dst_port", &msg->dst, msg->dport);
-    bind_text(&b, ":transport", sip_transport_name(msg->transport));
-    bind_int(&b, ":retransmission", msg->retransmission);
-    bind_text(&b, ":start_line", msg->start_line);
-    bind_blob(&b, ":raw", msg->raw, msg->raw ? msg->raw_len : 0);
-    if (binder_error(&b, err, errsize)) {
+    struct ix_binder b = {ix->st[ST_INSERT_MESSAGE], NULL, SQLITE_OK};
+    ix_bind_int(&b, ":call_ref", call_ref);
+    ix_bind_int(&b, ":seq", (int64_t)seq);
+    ix_bind_int(&b, ":ts_us", msg->ts);
+    ix_bind_addr(&b, ":src_ip", ":src_port", &msg->src, msg->sport);
+    ix_bind_addr(&b, ":dst_ip", ":dst_port", &msg->dst, msg->dport);
+    ix_bind_text(&b, ":transport", sip_transport_name(msg->transport));
+    ix_bind_int(&b, ":retransmission", msg->retransmission);
+    ix_bind_text(&b, ":start_line", msg->start_line);
+    ix_bind_blob(&b, ":raw", msg->raw, msg->raw ? msg->raw_len : 0);
+    if (ix_binder_error(&b, err, errsize)) {
         sqlite3_reset(b.st);
         sqlite3_clear_bindings(b.st);
         return -1;
@@ -283,44 +160,44 @@ static int store_message(struct index *ix, int64_t call_ref, size_t seq,
     return ix_step_done(ix->db, b.st, err, errsize) == SQLITE_DONE ? 0 : -1;
 }
 
-static void bind_party(struct binder *b, const struct party *p, const char *number,
+static void bind_party(struct ix_binder *b, const struct party *p, const char *number,
                        const char *norm, const char *name, const char *uri)
 {
-    bind_text(b, number, p->number);
-    bind_text(b, norm, p->number_norm);
-    bind_text(b, name, p->name);
-    bind_text(b, uri, p->uri);
+    ix_bind_text(b, number, p->number);
+    ix_bind_text(b, norm, p->number_norm);
+    ix_bind_text(b, name, p->name);
+    ix_bind_text(b, uri, p->uri);
 }
 
 /* Inserts the calls row.  1: inserted (*id set); 0: already there (*id of that row). */
 static int insert_call(struct index *ix, const struct call *c, int64_t *id, char *err,
                        size_t errsize)
 {
-    struct binder b = {ix->st[ST_INSERT_CALL], NULL, SQLITE_OK};
-    bind_text(&b, ":call_id", c->call_id);
-    bind_int(&b, ":start_us", c->start);
-    bind_opt_int(&b, ":answer_us", c->answer);
-    bind_opt_int(&b, ":end_us", c->end);
-    bind_opt_int(&b, ":last_activity_us", c->last_activity);
-    bind_text(&b, ":status", call_status_name(c->status));
-    bind_opt_int(&b, ":sip_code", c->sip_code);
-    bind_text(&b, ":direction", call_direction_name(c->direction));
-    bind_text(&b, ":end_reason",
-              c->end_reason == END_NONE ? NULL : call_end_reason_name(c->end_reason));
-    bind_int(&b, ":partial", c->partial);
-    bind_text(&b, ":transport", sip_transport_name(c->transport));
+    struct ix_binder b = {ix->st[ST_INSERT_CALL], NULL, SQLITE_OK};
+    ix_bind_text(&b, ":call_id", c->call_id);
+    ix_bind_int(&b, ":start_us", c->start);
+    ix_bind_opt_int(&b, ":answer_us", c->answer);
+    ix_bind_opt_int(&b, ":end_us", c->end);
+    ix_bind_opt_int(&b, ":last_activity_us", c->last_activity);
+    ix_bind_text(&b, ":status", call_status_name(c->status));
+    ix_bind_opt_int(&b, ":sip_code", c->sip_code);
+    ix_bind_text(&b, ":direction", call_direction_name(c->direction));
+    ix_bind_text(&b, ":end_reason",
+                 c->end_reason == END_NONE ? NULL : call_end_reason_name(c->end_reason));
+    ix_bind_int(&b, ":partial", c->partial);
+    ix_bind_text(&b, ":transport", sip_transport_name(c->transport));
     bind_party(&b, &c->caller, ":caller", ":caller_norm", ":caller_name", ":caller_uri");
     bind_party(&b, &c->callee, ":callee", ":callee_norm", ":callee_name", ":callee_uri");
     bind_party(&b, &c->redirecting, ":redirecting", ":redirecting_norm", ":redirecting_name",
                ":redirecting_uri");
-    bind_addr(&b, ":caller_ip", ":caller_port", &c->caller_addr, c->caller_port);
-    bind_addr(&b, ":callee_ip", ":callee_port", &c->callee_addr, c->callee_port);
-    bind_text(&b, ":ua_caller", c->user_agent_caller);
-    bind_text(&b, ":ua_callee", c->user_agent_callee);
-    bind_text(&b, ":from_tag", c->from_tag);
-    bind_text(&b, ":to_tag", c->to_tag);
-    bind_int(&b, ":messages_dropped", (int64_t)c->messages_dropped);
-    if (binder_error(&b, err, errsize)) {
+    ix_bind_addr(&b, ":caller_ip", ":caller_port", &c->caller_addr, c->caller_port);
+    ix_bind_addr(&b, ":callee_ip", ":callee_port", &c->callee_addr, c->callee_port);
+    ix_bind_text(&b, ":ua_caller", c->user_agent_caller);
+    ix_bind_text(&b, ":ua_callee", c->user_agent_callee);
+    ix_bind_text(&b, ":from_tag", c->from_tag);
+    ix_bind_text(&b, ":to_tag", c->to_tag);
+    ix_bind_int(&b, ":messages_dropped", (int64_t)c->messages_dropped);
+    if (ix_binder_error(&b, err, errsize)) {
         sqlite3_reset(b.st);
         sqlite3_clear_bindings(b.st);
         return -1;
@@ -334,10 +211,10 @@ static int insert_call(struct index *ix, const struct call *c, int64_t *id, char
 
     /* ON CONFLICT DO NOTHING: the call is already indexed; report its row. */
     sqlite3_stmt *st = ix->st[ST_FIND_CALL];
-    struct binder f = {st, NULL, SQLITE_OK};
-    bind_text(&f, ":call_id", c->call_id);
-    bind_int(&f, ":start_us", c->start);
-    int rc = binder_error(&f, err, errsize) ? SQLITE_ERROR : sqlite3_step(st);
+    struct ix_binder f = {st, NULL, SQLITE_OK};
+    ix_bind_text(&f, ":call_id", c->call_id);
+    ix_bind_int(&f, ":start_us", c->start);
+    int rc = ix_binder_error(&f, err, errsize) ? SQLITE_ERROR : sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *id = sqlite3_column_int64(st, 0);
     else if (rc != SQLITE_ERROR || !err[0])
@@ -409,15 +286,15 @@ int index_store_tls_flow(struct index *ix, const struct ip_addr *src, uint16_t s
                          pkt_time_t last, uint64_t packets, uint64_t bytes)
 {
     char err[256] = "";
-    struct binder b = {ix->st[ST_INSERT_TLS_FLOW], NULL, SQLITE_OK};
-    bind_addr(&b, ":src_ip", ":src_port", src, sport);
-    bind_addr(&b, ":dst_ip", ":dst_port", dst, dport);
-    bind_int(&b, ":first_us", first);
-    bind_int(&b, ":last_us", last);
+    struct ix_binder b = {ix->st[ST_INSERT_TLS_FLOW], NULL, SQLITE_OK};
+    ix_bind_addr(&b, ":src_ip", ":src_port", src, sport);
+    ix_bind_addr(&b, ":dst_ip", ":dst_port", dst, dport);
+    ix_bind_int(&b, ":first_us", first);
+    ix_bind_int(&b, ":last_us", last);
     /* SQLite integers are signed 64-bit: a count beyond is saturated, not wrapped. */
-    bind_int(&b, ":packets", packets > INT64_MAX ? INT64_MAX : (int64_t)packets);
-    bind_int(&b, ":bytes", bytes > INT64_MAX ? INT64_MAX : (int64_t)bytes);
-    if (binder_error(&b, err, sizeof(err))) {
+    ix_bind_int(&b, ":packets", packets > INT64_MAX ? INT64_MAX : (int64_t)packets);
+    ix_bind_int(&b, ":bytes", bytes > INT64_MAX ? INT64_MAX : (int64_t)bytes);
+    if (ix_binder_error(&b, err, sizeof(err))) {
         sqlite3_reset(b.st);
         sqlite3_clear_bindings(b.st);
         goto fail;
