@@ -18,7 +18,7 @@
 struct recording_file {
     int fd;
     char dir[4300];
-    char tmp_path[4400];
+    char tmp_path[4410];
     char final_path[4400];
     EVP_MD_CTX *sha;
     uint64_t bytes;
