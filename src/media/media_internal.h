@@ -23,7 +23,8 @@
 #define FLOW_BUCKETS 16384
 #define MAX_FLOWS 200000
 #define UNMATCHED_IDLE ((pkt_time_t)60 * 1000000)
-#define MAX_PAYLOAD 1500
+/* L16 at 48 kHz stereo is 3840 bytes per 20 ms: the largest payload kept in a reorder slot. */
+#define MAX_PAYLOAD 4096
 #define MAX_DECODERS 4
 #define RING_SECONDS 8
 

@@ -20,7 +20,7 @@
 #include "greffier/log.h"
 #include "media_internal.h"
 
-#define WINDOW 50
+#define WINDOW 10
 #define DRIFT_MS 10
 #define RESYNC_GAP ((pkt_time_t)200000)
 #define RESYNC_MS 60
