@@ -6,6 +6,7 @@
 #define GREFFIER_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "greffier/config.h"
 
@@ -33,10 +34,16 @@ int cli_parse_common(struct cli *cli, int argc, char **argv, const char *usage);
 /* Opens the data directory's index, printing why not on failure. */
 struct index *cli_open_index(struct cli *cli);
 
+/* A call ID as `greffier calls` shows it: decimal digits only, > 0. */
+bool cli_parse_call_id(const char *s, int64_t *out);
+
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_calls(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_capture(struct cli *cli, int argc, char **argv);
+int cmd_call(struct cli *cli, int argc, char **argv);
+int cmd_audio(struct cli *cli, int argc, char **argv);
+int cmd_streams(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -24,6 +24,12 @@ static const struct command commands[] = {
     {"calls", cmd_calls,
      "calls [--json] [--from ISO8601] [--to ISO8601] [--number DIGITS] [--status S] "
      "[--limit N]"},
+    {"call", cmd_call,
+     "call ID [--json]            one call: streams, events, SIP messages (JSON)"},
+    {"audio", cmd_audio,
+     "audio ID -o FILE.ogg|.wav   write a call's recording (Opus, or 16-bit WAV)"},
+    {"streams", cmd_streams,
+     "streams --unmatched         RTP streams that matched no call (JSON)"},
     {"config", cmd_config, "config check                validate the configuration file"},
     {"capture", cmd_capture, "capture                     the capture daemon (systemd: Type=notify)"},
 };
@@ -102,7 +108,9 @@ int main(int argc, char **argv)
         if (strcmp(name, commands[i].name) == 0) {
             int sub_argc = argc - optind;
             char **sub_argv = argv + optind;
-            optind = 1; /* the subcommand parses its own options from sub_argv[1] */
+            /* The subcommand parses its own options from sub_argv[1]; 0 makes glibc reset
+             * its whole state (1 keeps the "+" of the scan above and stops permuting). */
+            optind = 0;
             return commands[i].run(&cli, sub_argc, sub_argv);
         }
     }
