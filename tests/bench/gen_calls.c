@@ -229,7 +229,7 @@ struct endpoint {
 struct rtp_stream {
     int64_t start, stop;         /* first tick time, no tick at or after stop */
     int64_t gap_start, gap_stop; /* ticks in [gap_start, gap_stop) are not sent (hold) */
-    int64_t marker_at;           /* nominal time of the one silent packet (alignment mark) */
+    int64_t marker_at;           /* nominal time of the 3 silent packets (alignment mark) */
     uint64_t tick;               /* next tick number */
     uint32_t ssrc, ts0;
     uint16_t seq;
@@ -543,8 +543,8 @@ static void plan_call(struct call *c, struct prng *r, uint32_t index, int64_t t0
         s->seq = (uint16_t)prng_next(r);
         s->marker = true;
         s->hz = d == 0 ? (int)prng_range(r, 15, 35) * 20 : (int)prng_range(r, 18, 30) * 50;
-        /* The alignment mark: 20 ms of digital silence in the tone, in both directions,
-         * at the first packet two seconds after the answer that is not in a hold gap.
+        /* The alignment mark: 60 ms of digital silence in the tone, in both directions,
+         * from the first packet two seconds after the answer that is not in a hold gap.
          * A test finds both in the recording and checks they line up with capture time. */
         int64_t mark = t_ok + 2000 * MSEC;
         int64_t k = mark > s->start ? (mark - s->start + RTP_PTIME_US - 1) / RTP_PTIME_US : 0;
@@ -839,7 +839,8 @@ static void emit_rtp(struct writer *w, struct call *c, int dir, int64_t t)
     put16(p + 2, s->seq);
     put32(p + 4, s->ts0 + samples);
     put32(p + 8, s->ssrc);
-    if (s->start + (int64_t)s->tick * RTP_PTIME_US == s->marker_at)
+    int64_t nominal = s->start + (int64_t)s->tick * RTP_PTIME_US;
+    if (nominal >= s->marker_at && nominal < s->marker_at + 3 * RTP_PTIME_US)
         memset(p + 12, c->pt == 0 ? 0xff : 0xd5, RTP_SAMPLES); /* G.711 digital silence */
     else
         memcpy(p + 12, s->tone->data + (s->tick * RTP_SAMPLES) % TONE_PERIOD, RTP_SAMPLES);
