@@ -90,8 +90,12 @@ with open(sys.argv[4], "rb") as f:
         d = f.read(caplen)
         if len(d) == 214 and d[42] == 0x80:
             src = "%d.%d.%d.%d:%d" % (*d[26:30], struct.unpack(">H", d[34:36])[0])
+            body = d[54:]
+            # The alignment mark (digital silence) carries no tone: skip it.
+            if len(set(body)) == 1 and body[0] in (0xFF, 0xD5):
+                continue
             if len(payload.setdefault(src, [])) < 50:
-                payload[src].append(d[54:])
+                payload[src].append(body)
 for c in calls.values():
     if c["status"] != "answered":
         continue
