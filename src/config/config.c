@@ -486,7 +486,28 @@ static void describe_log_level(const struct keyword *kw, FILE *out)
 static const struct value_type t_path = {parse_path, NULL, true};
 static const struct value_type t_string = {parse_string, NULL, true};
 static const struct value_type t_bool = {parse_bool, describe_bool, false};
+/* Opus frames of 20, 40 or 60 ms: what the recordings use (2.5-10 ms frames cost more
+ * bytes per second and nothing a recorder needs). */
+static bool parse_frame_ms(const struct keyword *kw, const char *value, struct config *cfg,
+                           char *err, size_t errsize)
+{
+    if (!parse_uint(kw, value, cfg, err, errsize))
+        return false;
+    unsigned v = *(unsigned *)field(cfg, kw);
+    if (v == 20 || v == 40 || v == 60)
+        return true;
+    snprintf(err, errsize, "%s: %u is not one of 20, 40, 60", kw->key, v);
+    return false;
+}
+
+static void describe_frame_ms(const struct keyword *kw, FILE *out)
+{
+    (void)kw;
+    fputs("# One of: 20, 40, 60.\n", out);
+}
+
 static const struct value_type t_uint = {parse_uint, describe_uint, false};
+static const struct value_type t_frame_ms = {parse_frame_ms, describe_frame_ms, false};
 static const struct value_type t_seconds = {parse_seconds, describe_seconds, false};
 static const struct value_type t_ports = {parse_ports, describe_ports, false};
 static const struct value_type t_names = {parse_names, describe_names, true};
@@ -572,7 +593,7 @@ static const struct keyword keywords[] = {
      .def = "12000",
      .help = "Opus bit rate of a recording, both channels together, in bit/s. Each party is "
              "coded as its own mono stream, so neither leaks into the other's channel."},
-    {"media", "opus_frame_ms", &t_uint, AT(opus_frame_ms), .min = 20, .max = 60, .def = "60",
+    {"media", "opus_frame_ms", &t_frame_ms, AT(opus_frame_ms), .min = 20, .max = 60, .def = "60",
      .help = "Opus frame length: 20, 40 or 60 ms (60 costs the least CPU and bytes)."},
     {"media", "opus_complexity", &t_uint, AT(opus_complexity), .min = 0, .max = 10, .def = "0",
      .help = "Opus encoder complexity, 0 (fastest) to 10; under backlog the daemon lowers it "

@@ -47,6 +47,8 @@ expect 1 "import of a missing file" "$BIN" -d "$T/data" import "$T/missing.pcap"
 printf '[sip]\nports = 5060, 99999\n' >"$T/bad.conf"
 expect 2 "bad config value" "$BIN" -c "$T/bad.conf" -d "$T/data" calls; mentions "bad.conf:2" "file:line"
 expect 2 "config check on a bad file" "$BIN" -c "$T/bad.conf" config check; mentions "bad.conf:2" "file:line"
+printf '[media]\nopus_frame_ms = 33\n' >"$T/frame.conf"
+expect 2 "an Opus frame length that does not exist" "$BIN" -c "$T/frame.conf" config check; mentions "frame.conf:2: opus_frame_ms" "file:line and key"
 printf '[sip]\nports = 5060\n' >"$T/good.conf"
 expect 0 "config check on a good file" "$BIN" -c "$T/good.conf" config check
 expect 2 "missing config file" "$BIN" -c "$T/absent.conf" config check; mentions "absent.conf" "file named"
