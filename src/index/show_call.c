@@ -28,15 +28,18 @@ static const char sql_offers[] =
     " ORDER BY seq, m_index";
 
 /* The payloads and crypto columns hold JSON arrays written by store_call.c; they are
- * taken apart member by member (a row another tool wrote with anything else in it shows
- * as an empty array), so the output is built by the JSON writer only. */
+ * taken apart member by member, so the output is built by the JSON writer only; what is
+ * not an array of objects (a row another tool wrote) shows as an empty array.  CASE
+ * evaluates in order, so json_type never sees malformed text. */
+#define OFFER_ARRAY                                                                                \
+    "CASE WHEN NOT json_valid(:j) THEN '[]' WHEN json_type(:j) = 'array' THEN :j ELSE '[]' END"
 static const char sql_payloads[] =
     "SELECT json_extract(value, '$.pt'), json_extract(value, '$.encoding'),"
     " json_extract(value, '$.clock_rate'), json_extract(value, '$.channels')"
-    " FROM json_each(CASE WHEN json_valid(:j) THEN :j ELSE '[]' END) ORDER BY key";
+    " FROM json_each(" OFFER_ARRAY ") WHERE type = 'object' ORDER BY key";
 static const char sql_crypto[] =
     "SELECT json_extract(value, '$.tag'), json_extract(value, '$.suite')"
-    " FROM json_each(CASE WHEN json_valid(:j) THEN :j ELSE '[]' END) ORDER BY key";
+    " FROM json_each(" OFFER_ARRAY ") WHERE type = 'object' ORDER BY key";
 
 static void json_event(struct json_writer *w, sqlite3_stmt *st, void *ctx)
 {
