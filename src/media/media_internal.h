@@ -23,10 +23,10 @@
 #define FLOW_BUCKETS 16384
 #define MAX_FLOWS 200000
 #define UNMATCHED_IDLE ((pkt_time_t)60 * 1000000)
-/* L16 at 48 kHz stereo is 3840 bytes per 20 ms: the largest payload kept in a reorder slot. */
-#define MAX_PAYLOAD 4096
+/* Largest payload a reorder slot keeps: L16 at 48 kHz mono is 1920 bytes per 20 ms (a
+ * larger one is counted as drop_rtp_oversized).  Slots are per stream: memory per call. */
+#define MAX_PAYLOAD 2048
 #define MAX_DECODERS 4
-#define RING_SECONDS 8
 
 struct call_media;
 

@@ -119,7 +119,10 @@ bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_a
     cm->writer = ogg_opus_writer_new(&st, &sink, err, sizeof(err));
     if (!cm->writer)
         goto fail;
-    cm->tl = timeline_new(cm->rate, cm->rate * m->frame_ms / 1000, RING_SECONDS, cm->writer);
+    /* The ring holds the jitter window and two seconds more: enough for any packet the
+     * window still waits for, and no more (it is memory per active call). */
+    unsigned ring_s = (m->cfg->jitter_window_ms + 999) / 1000 + 2;
+    cm->tl = timeline_new(cm->rate, cm->rate * m->frame_ms / 1000, ring_s, cm->writer);
     if (!cm->tl) {
         snprintf(err, sizeof(err), "out of memory");
         goto fail;
