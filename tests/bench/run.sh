@@ -11,6 +11,8 @@
 #
 # Sections:
 #   import   greffier import of the generated capture vs tshark and tcpdump reading it
+#   media    the same import seen as a recorder: call-seconds recorded per CPU-second,
+#            bytes per call-minute, peak memory per active call, encoder settings
 # Later sections (media, vault, search) are added as functions named section_<name> and
 # listed in SECTIONS_ALL; each prints its own table and reuses gen_capture and measure.
 set -u
@@ -23,7 +25,7 @@ OUT=$PWD/$BUILD/bench
 RUNS=${RUNS:-3}
 CALLS=${BENCH_CALLS:-1000}
 DURATION=${BENCH_DURATION:-20}
-SECTIONS_ALL="import"
+SECTIONS_ALL="import media"
 SECTIONS=${SECTIONS:-$SECTIONS_ALL}
 TIMEFORMAT='%R %U %S'
 LOG=$OUT/logs
@@ -97,6 +99,42 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else 
 row() { printf '%-10s %9s %9s %13s %15s\n' "$@"; }
 
 # --- sections --------------------------------------------------------------------------
+
+section_media() {
+    echo
+    echo "== media: recordings made by the import =="
+    gen_capture "$CALLS" "$DURATION"
+    if [ ! -x "$BIN" ] || ldd "$BIN" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+        echo "media: SKIPPED: needs the release build ($BIN)"; return
+    fi
+    local data=$OUT/data-media
+    rm -rf "$data" && "$BIN" init -d "$data" >/dev/null
+    echo "\$ /usr/bin/time -v $BIN -d $data import $CAP"
+    /usr/bin/time -v "$BIN" -d "$data" import "$CAP" >"$LOG/media.out" 2>"$LOG/media.time" ||
+        { cat "$LOG/media.time"; return; }
+    "$BIN" -d "$data" calls --json >"$LOG/media.json"
+    python3 - "$LOG/media.time" "$LOG/media.json" "$CALLS" <<'PY'
+import json, re, sys
+t = open(sys.argv[1]).read()
+cpu = float(re.search(r"User time \(seconds\): ([\d.]+)", t).group(1)) + \
+      float(re.search(r"System time \(seconds\): ([\d.]+)", t).group(1))
+rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
+calls = json.load(open(sys.argv[2]))
+recs = [c["recording"] for c in calls if c["recording"]]
+secs = sum(r["duration_s"] for r in recs)
+size = sum(r["bytes"] for r in recs)
+r0 = recs[0] if recs else {}
+print("recordings: %d, %.0f call-seconds, %.1f MB" % (len(recs), secs, size / 1e6))
+print("encoder: Opus, two uncoupled mono streams, %s bit/s, %s ms frames, complexity %s, %s Hz"
+      % (r0.get("bitrate"), r0.get("frame_ms"), r0.get("complexity"), r0.get("sample_rate")))
+print("cpu: %.2f s  ->  %.0f call-seconds recorded per CPU-second (concurrent calls one core sustains)"
+      % (cpu, secs / cpu if cpu else 0))
+print("bytes per call-minute: %.1f kB (%.1f kbit/s)" % (size / (secs / 60) / 1e3 if secs else 0,
+      size * 8 / secs / 1e3 if secs else 0))
+print("peak memory: %.0f MB for %s calls at once -> %.0f kB per active call (upper bound: includes the process)"
+      % (rss_kb / 1024, sys.argv[3], rss_kb / int(sys.argv[3])))
+PY
+}
 
 section_import() {
     echo
