@@ -378,7 +378,9 @@ void stream_packet(struct media *m, struct media_stream *s, const struct l4_pack
     struct stream_decoder *d = decoder_for(m, s, pkt.payload_type);
     rtp_stats_update(&s->stats, &pkt, p->ts,
                      d->codec == CODEC_TELEPHONE_EVENT ? 0 : d->clock);
-    if (!s->reorder)
+    /* SRTP whose key was not in clear SDP (DTLS-SRTP, SIP over TLS): the headers are
+     * clear and give the statistics, the audio is not decoded (it would be noise). */
+    if (!s->reorder || (s->cm->encrypted && !s->srtp))
         return;
     rtp_reorder_push(s->reorder, &pkt, p->ts);
     struct rtp_reorder_out out;
