@@ -32,6 +32,7 @@
 
 #include "greffier/sip_msg.h"
 #include "greffier/span.h"
+#include "sip_text.h"
 
 /* A bound on what is handed to sofia at all; the framers apply the configured, smaller
  * max_message before this. */
@@ -137,20 +138,6 @@ static const char *unknown_header(const sip_t *sip, const char *name)
     return NULL;
 }
 
-/* End of the header block (after its empty line), or 0 when there is none. */
-static size_t header_block_end(struct span s)
-{
-    for (size_t i = 0; i < s.len; i++) {
-        if (s.p[i] != '\n')
-            continue;
-        if (i + 1 < s.len && s.p[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < s.len && s.p[i + 1] == '\r' && s.p[i + 2] == '\n')
-            return i + 3;
-    }
-    return 0;
-}
-
 static void parse_sdp_body(struct sip_msg *m, const char *body, size_t len)
 {
     const char *why;
@@ -248,7 +235,7 @@ static bool multipart_sdp(su_home_t *home, const sip_content_type_t *ct, struct 
         size_t hdr = 0;
         if (!(part.len >= 2 && part.p[0] == '\r' && part.p[1] == '\n') &&
             !(part.len >= 1 && part.p[0] == '\n'))
-            hdr = header_block_end(part);
+            hdr = sip_header_block_len(part);
         else
             hdr = part.p[0] == '\n' ? 1 : 2; /* no part headers */
         if (hdr > 0) {
@@ -278,7 +265,7 @@ static void fill_body(struct sip_msg *m, su_home_t *home, const sip_t *sip, stru
     } else if (sip->sip_flags & MSG_FLG_TRUNC) {
         /* Content-Length larger than the datagram (sofia flags MSG_FLG_TRUNC and keeps no
          * payload): the peers acted on what was sent, so take the body the datagram holds. */
-        size_t end = header_block_end(raw);
+        size_t end = sip_header_block_len(raw);
         if (end > 0 && end < raw.len)
             span_tail(raw, end, &body);
     }
@@ -309,7 +296,7 @@ static bool is_token_char(char c)
 static sip_addr_t *lenient_party(su_home_t *home, struct span raw, const char *name,
                                  const char *compact)
 {
-    size_t hdr_end = header_block_end(raw);
+    size_t hdr_end = sip_header_block_len(raw);
     struct span hdr = {raw.p, hdr_end ? hdr_end : raw.len};
     char *value = header_text(home, hdr, name, compact);
     if (!value)
@@ -502,7 +489,7 @@ static bool bracket_ipv6(const uint8_t *run, size_t n, char *out, size_t outsize
  * evidence is always the original bytes.  Returns NULL when nothing needed repair. */
 static uint8_t *repair_unbracketed_ipv6(const uint8_t *data, size_t len, size_t *outlen)
 {
-    size_t hdr_end = header_block_end(span_make(data, len));
+    size_t hdr_end = sip_header_block_len(span_make(data, len));
     if (hdr_end == 0 || hdr_end > len)
         hdr_end = len;
     /* Brackets add two bytes to a run of at least two: the copy at most doubles. */

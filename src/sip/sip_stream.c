@@ -17,6 +17,7 @@
 #include "greffier/sip_msg.h"
 #include "greffier/sip_stream.h"
 #include "greffier/span.h"
+#include "sip_text.h"
 
 /* A start line split across segments may be cut anywhere: this much of the tail of
  * unrecognised bytes is kept while resynchronising. */
@@ -73,21 +74,6 @@ static size_t next_line(struct span s, size_t off)
 {
     const uint8_t *lf = off < s.len ? memchr(s.p + off, '\n', s.len - off) : NULL;
     return lf ? (size_t)(lf - s.p) + 1 : 0;
-}
-
-/* Length of the header block including its empty line ("\r\n\r\n", bare "\n\n" tolerated),
- * or 0 when it is not complete yet. */
-static size_t header_block_len(struct span s)
-{
-    for (size_t i = 0; i < s.len; i++) {
-        if (s.p[i] != '\n')
-            continue;
-        if (i + 1 < s.len && s.p[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < s.len && s.p[i + 1] == '\r' && s.p[i + 2] == '\n')
-            return i + 3;
-    }
-    return 0;
 }
 
 static bool is_lws(uint8_t c)
@@ -265,7 +251,7 @@ void sip_datagram_frames(const uint8_t *data, size_t len, size_t max_message, st
         /* One message per datagram, unless Content-Length ends it early and another start
          * line follows (some stacks bundle, and fuzzers do). */
         size_t msg_len = rest.len;
-        size_t hdr = header_block_len(rest);
+        size_t hdr = sip_header_block_len(rest);
         uint64_t body;
         if (hdr && content_length(span_make(rest.p, hdr), &body) && body < rest.len - hdr) {
             size_t next = skip_crlf(rest, hdr + (size_t)body);
@@ -445,7 +431,7 @@ static enum verdict websocket_upgrade(struct span s, size_t max_message, size_t 
         span_starts_with_ci(s, "HTTP/1.1 101", 12) || span_starts_with_ci(s, "HTTP/1.0 101", 12);
     if (!request && !response)
         return NO;
-    size_t hdr = header_block_len(s);
+    size_t hdr = sip_header_block_len(s);
     if (!hdr)
         return s.len > max_message ? NO : MAYBE;
     struct span v;
@@ -531,7 +517,7 @@ size_t sip_stream_consume(struct sip_stream_state *st, const uint8_t *data, size
             pos += glue;
             continue;
         }
-        size_t hdr = header_block_len(rest);
+        size_t hdr = sip_header_block_len(rest);
         if (!hdr) {
             if (rest.len <= max_message)
                 break; /* wait for the rest of the headers */
