@@ -1,6 +1,6 @@
 /*
- * gen_calls.c - writes a synthetic but realistic capture of SIP calls with G.711 media,
- * for greffier's benchmarks, demo and golden tests.
+ * gen_calls.c - writes a synthetic but realistic capture of SIP calls with their media
+ * (G.711, G.722, G.729 or Opus), for greffier's benchmarks, demo and golden tests.
  *
  * What it models: the mirror port of a PBX LAN.  The PBX (10.0.0.1) places calls to
  * phones (10.1.x.y, internal calls) and to an operator trunk (192.0.2.1, outbound calls),
@@ -9,8 +9,9 @@
  * BYE/200 from a random side, CANCEL/487, 486, 403/404, a 401 digest challenge
  * (RFC 2617 / RFC 3261 §22), a hold re-INVITE (RFC 3264 §8.4 sendonly/recvonly)), its
  * SDP offer and answer (RFC 4566) and an RTP stream each way (RFC 3550 §5.1 header,
- * RFC 3551 payload types 0/8, 20 ms packets of 160 samples) carrying a tone whose
- * frequency differs per direction, encoded with the ITU-T G.711 algorithm.
+ * 20 ms packets) carrying a tone whose frequency differs per direction, encoded with
+ * G.711 (RFC 3551 payload types 0/8, own code), G.722 (PT 9, spandsp), G.729 (PT 18,
+ * bcg729) or Opus (PT 111, libopus, RFC 7587).
  *
  * Every event of every call is merged by time through a binary heap so the file is in
  * timestamp order.  All randomness comes from one splitmix64 generator seeded by --seed
@@ -19,7 +20,7 @@
  * packet counts) so tests can compare greffier's output with the truth.
  *
  * It is one self-contained file on purpose (the Makefile builds tests/bench/<name>.c
- * alone), linking only libpcap and libm.
+ * alone), linking libpcap, libm and the codec libraries greffier itself links.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -33,12 +34,17 @@
 #include <string.h>
 #include <time.h>
 
+#include <bcg729/encoder.h>
+#include <opus.h>
+#include <spandsp/telephony.h> /* needs <stdint.h> first */
+#include <spandsp/g722.h>
+
 #define USEC 1000000LL
 #define MSEC 1000LL
 #define RTP_PTIME_US (20 * MSEC)
 #define RTP_SAMPLES 160
-#define TONE_PERIOD 8000 /* samples: an integer frequency repeats exactly every second */
 #define MAX_SIP_EVENTS 32
+#define WIDEBAND_CHECK_HZ 5000
 #define SIP_PORT 5060
 
 #define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
@@ -128,47 +134,188 @@ static uint8_t linear_to_alaw(int pcm)
     return (uint8_t)(aval ^ mask);
 }
 
-/* One second of encoded tone (plus one packet of wrap-around) per frequency and law,
- * computed once: encoding 2 million packets sample by sample would dominate the run. */
+/* ------------------------------------------------------------------------------------ */
+/* Codecs: what the SDP says, how the RTP clock runs, and an encoder for each.          */
+
+enum { MAX_PAYLOAD = 200 }; /* bytes of one 20 ms packet: G.711 160, Opus at 24 kbit/s ~60 */
+
+struct packet {
+    uint16_t len;
+    uint8_t data[MAX_PAYLOAD];
+};
+
+struct codec {
+    const char *name;   /* --codec value, truth "codec" */
+    int pt;             /* RTP payload type (RFC 3551 static, or dynamic for Opus) */
+    const char *rtpmap; /* a=rtpmap encoding/clock[/channels] */
+    const char *fmtp;   /* a=fmtp parameters, NULL when none */
+    uint32_t ts_step;   /* RTP clock units per 20 ms packet */
+    int pcm_rate;       /* rate of the tone fed to the encoder = the recording's rate */
+    /* Encodes n packets of 20 ms from pcm (n * pcm_rate / 50 samples) with one fresh
+     * encoder, so the packets continue each other as a real sender's would. */
+    void (*encode)(const int16_t *pcm, struct packet *out, int n);
+};
+
+static void die_oom(void)
+{
+    fprintf(stderr, "gen_calls: out of memory\n");
+    exit(1);
+}
+
+/* G.711 is stateless: one byte per sample (ITU-T G.711). */
+static void encode_g711(const int16_t *pcm, struct packet *out, int n, bool ulaw)
+{
+    for (int k = 0; k < n; k++) {
+        out[k].len = RTP_SAMPLES;
+        for (int i = 0; i < RTP_SAMPLES; i++) {
+            int s = pcm[k * RTP_SAMPLES + i];
+            out[k].data[i] = ulaw ? linear_to_ulaw(s) : linear_to_alaw(s);
+        }
+    }
+}
+
+static void encode_pcmu(const int16_t *pcm, struct packet *out, int n)
+{
+    encode_g711(pcm, out, n, true);
+}
+
+static void encode_pcma(const int16_t *pcm, struct packet *out, int n)
+{
+    encode_g711(pcm, out, n, false);
+}
+
+/* G.722 at 64 kbit/s: 320 samples at 16 kHz give 160 bytes (spandsp, ITU-T G.722). */
+static void encode_g722(const int16_t *pcm, struct packet *out, int n)
+{
+    g722_encode_state_t *st = g722_encode_init(NULL, 64000, 0);
+    if (!st)
+        die_oom();
+    for (int k = 0; k < n; k++) {
+        int len = g722_encode(st, out[k].data, pcm + k * 320, 320);
+        if (len != 160) {
+            fprintf(stderr, "gen_calls: g722_encode gave %d bytes\n", len);
+            exit(1);
+        }
+        out[k].len = (uint16_t)len;
+    }
+    g722_encode_free(st);
+}
+
+/* G.729 without annex B (no VAD): two 10-byte frames per 20 ms (bcg729, RFC 3551 §4.5.6). */
+static void encode_g729(const int16_t *pcm, struct packet *out, int n)
+{
+    bcg729EncoderChannelContextStruct *st = initBcg729EncoderChannel(0);
+    if (!st)
+        die_oom();
+    for (int k = 0; k < n; k++) {
+        out[k].len = 0;
+        for (int f = 0; f < 2; f++) {
+            uint8_t len = 0;
+            bcg729Encoder(st, pcm + k * RTP_SAMPLES + f * 80, out[k].data + out[k].len, &len);
+            if (len != 10) {
+                fprintf(stderr, "gen_calls: bcg729Encoder gave %u bytes\n", len);
+                exit(1);
+            }
+            out[k].len = (uint16_t)(out[k].len + len);
+        }
+    }
+    closeBcg729EncoderChannel(st);
+}
+
+/* Opus (RFC 6716) from 16 kHz mono, 20 ms frames, wideband at 24 kbit/s; its RTP clock is
+ * 48 kHz whatever the audio bandwidth (RFC 7587 §4.1). */
+static void encode_opus(const int16_t *pcm, struct packet *out, int n)
+{
+    int err;
+    OpusEncoder *st = opus_encoder_create(16000, 1, OPUS_APPLICATION_VOIP, &err);
+    if (!st) {
+        fprintf(stderr, "gen_calls: opus_encoder_create: %s\n", opus_strerror(err));
+        exit(1);
+    }
+    opus_encoder_ctl(st, OPUS_SET_BITRATE(24000));
+    opus_encoder_ctl(st, OPUS_SET_BANDWIDTH(OPUS_BANDWIDTH_WIDEBAND));
+    opus_encoder_ctl(st, OPUS_SET_INBAND_FEC(1));
+    for (int k = 0; k < n; k++) {
+        opus_int32 len = opus_encode(st, pcm + k * 320, 320, out[k].data, MAX_PAYLOAD);
+        if (len <= 0) {
+            fprintf(stderr, "gen_calls: opus_encode: %s\n", opus_strerror(len));
+            exit(1);
+        }
+        out[k].len = (uint16_t)len;
+    }
+    opus_encoder_destroy(st);
+}
+
+static const struct codec codecs[] = {
+    {"pcmu", 0, "PCMU/8000", NULL, 160, 8000, encode_pcmu},
+    {"pcma", 8, "PCMA/8000", NULL, 160, 8000, encode_pcma},
+    {"g722", 9, "G722/8000", NULL, 160, 16000, encode_g722}, /* RFC 3551 §4.5.2's 8000 */
+    {"g729", 18, "G729/8000", "annexb=no", 160, 8000, encode_g729},
+    {"opus", 111, "opus/48000/2", "maxplaybackrate=16000; useinbandfec=1", 960, 16000, encode_opus},
+};
+
+static const struct codec *codec_by_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
+        if (strcmp(codecs[i].name, name) == 0)
+            return &codecs[i];
+    return NULL;
+}
+
+/* One second of encoded tone per frequency: 50 packets that a stream plays cyclically.
+ * An integer-Hz tone repeats exactly every second, so packet 49 flows into packet 0; the
+ * encoder is run over one second first so that packet 0 is coded from the state a
+ * sender would have there, not from a reset one.  Encoding sample by sample for two
+ * million packets would dominate the run; this is done once per frequency. */
+enum { CACHE_PACKETS = 50, MARK_PACKETS = 3 };
+
 struct tone {
     int hz;
-    int pt;
-    uint8_t data[TONE_PERIOD + RTP_SAMPLES];
+    struct packet pkt[CACHE_PACKETS];
 };
 
 struct tone_cache {
-    struct tone **t; /* each tone allocated alone: streams keep pointers to them */
+    const struct codec *codec;
+    struct packet silence[MARK_PACKETS]; /* the alignment mark: 60 ms of digital silence */
+    struct tone **t;                     /* each tone allocated alone: streams point to them */
     size_t n, cap;
 };
 
-static const struct tone *tone_get(struct tone_cache *c, int hz, int pt)
+static void tone_cache_init(struct tone_cache *c, const struct codec *codec)
+{
+    memset(c, 0, sizeof(*c));
+    c->codec = codec;
+    int16_t zeros[MARK_PACKETS * 320] = {0};
+    codec->encode(zeros, c->silence, MARK_PACKETS);
+}
+
+static const struct tone *tone_get(struct tone_cache *c, int hz)
 {
     for (size_t i = 0; i < c->n; i++)
-        if (c->t[i]->hz == hz && c->t[i]->pt == pt)
+        if (c->t[i]->hz == hz)
             return c->t[i];
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         struct tone **t = realloc(c->t, cap * sizeof(*t));
-        if (!t) {
-            fprintf(stderr, "gen_calls: out of memory\n");
-            exit(1);
-        }
+        if (!t)
+            die_oom();
         c->t = t;
         c->cap = cap;
     }
     struct tone *t = malloc(sizeof(*t));
-    if (!t) {
-        fprintf(stderr, "gen_calls: out of memory\n");
-        exit(1);
-    }
+    int rate = c->codec->pcm_rate;
+    int16_t *pcm = malloc(2 * (size_t)rate * sizeof(*pcm));
+    struct packet *pkt = malloc(2 * CACHE_PACKETS * sizeof(*pkt));
+    if (!t || !pcm || !pkt)
+        die_oom();
     c->t[c->n++] = t;
     t->hz = hz;
-    t->pt = pt;
-    for (int i = 0; i < TONE_PERIOD + RTP_SAMPLES; i++) {
-        double v = 8000.0 * sin(2.0 * M_PI * hz * (double)(i % TONE_PERIOD) / 8000.0);
-        int s = (int)lrint(v);
-        t->data[i] = pt == 0 ? linear_to_ulaw(s) : linear_to_alaw(s);
-    }
+    for (int i = 0; i < 2 * rate; i++)
+        pcm[i] = (int16_t)lrint(8000.0 * sin(2.0 * M_PI * hz * (double)(i % rate) / rate));
+    c->codec->encode(pcm, pkt, 2 * CACHE_PACKETS);
+    memcpy(t->pkt, pkt + CACHE_PACKETS, sizeof(t->pkt));
+    free(pkt);
+    free(pcm);
     return t;
 }
 
@@ -238,6 +385,7 @@ struct rtp_stream {
     uint64_t sent;
     struct prng jitter;
     const struct tone *tone;
+    const struct packet *silence; /* MARK_PACKETS of them */
 };
 
 struct call {
@@ -245,7 +393,7 @@ struct call {
     uint64_t seed;
     enum call_type type;
     enum outcome outcome;
-    int pt; /* 0 PCMU, 8 PCMA */
+    const struct codec *codec;
     char call_id[48];
     struct endpoint caller, callee;
     uint64_t sess_caller, sess_callee; /* SDP o= session ids */
@@ -262,7 +410,7 @@ struct options {
     unsigned long calls;
     double duration;
     unsigned long concurrency; /* 0: default (all calls) */
-    int pt;
+    const struct codec *codec;
     uint64_t seed;
     int64_t start;
     int scenario; /* -1 default, 0 mix, 1 answered */
@@ -335,13 +483,13 @@ static struct sip_event resp(const struct sip_event *rq, int64_t t, uint16_t cod
 
 /* Plans one call: parties, addresses, every SIP message with its time, RTP windows. */
 static void plan_call(struct call *c, struct prng *r, uint32_t index, int64_t t0, double duration,
-                      enum outcome outcome, int pt)
+                      enum outcome outcome, const struct codec *codec)
 {
     memset(c, 0, sizeof(*c));
     c->index = index;
     c->seed = prng_next(r);
     c->outcome = outcome;
-    c->pt = pt;
+    c->codec = codec;
     c->t_answer = -1;
     c->t_end = -1;
 
@@ -713,14 +861,22 @@ static void sdp_body(struct text *t, const struct call *c, const struct endpoint
     struct ipstr ip = ip_text(e->media_ip);
     tprintf(t, "v=0\r\no=- %" PRIu64 " %u IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n", sess,
             ev->sdp_version, ip.s, ip.s);
-    if (offer)
+    const struct codec *k = c->codec;
+    if (offer && (k->pt == 0 || k->pt == 8)) {
         tprintf(t,
                 "m=audio %u RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n"
                 "a=rtpmap:8 PCMA/8000\r\n",
                 e->media_port);
-    else
-        tprintf(t, "m=audio %u RTP/AVP %d 101\r\na=rtpmap:%d %s/8000\r\n", e->media_port, c->pt,
-                c->pt, c->pt == 0 ? "PCMU" : "PCMA");
+    } else {
+        /* The offer puts the call's codec first with G.711 as fallbacks; the answer
+         * keeps only it (RFC 3264 §6.1). */
+        tprintf(t, "m=audio %u RTP/AVP %d%s 101\r\na=rtpmap:%d %s\r\n", e->media_port, k->pt,
+                offer ? " 0 8" : "", k->pt, k->rtpmap);
+        if (k->fmtp)
+            tprintf(t, "a=fmtp:%d %s\r\n", k->pt, k->fmtp);
+        if (offer)
+            tprintf(t, "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n");
+    }
     tprintf(t,
             "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\n"
             "a=%s\r\n",
@@ -833,18 +989,20 @@ static void emit_rtp(struct writer *w, struct call *c, int dir, int64_t t)
     const struct endpoint *from = dir == 0 ? &c->caller : &c->callee;
     const struct endpoint *to = dir == 0 ? &c->callee : &c->caller;
     uint8_t *p = w->buf + 42;
-    uint32_t samples = (uint32_t)(s->tick * RTP_SAMPLES);
+    uint32_t clock = (uint32_t)(s->tick * c->codec->ts_step);
     p[0] = 0x80;
-    p[1] = (uint8_t)((s->marker ? 0x80 : 0) | c->pt);
+    p[1] = (uint8_t)((s->marker ? 0x80 : 0) | c->codec->pt);
     put16(p + 2, s->seq);
-    put32(p + 4, s->ts0 + samples);
+    put32(p + 4, s->ts0 + clock);
     put32(p + 8, s->ssrc);
     int64_t nominal = s->start + (int64_t)s->tick * RTP_PTIME_US;
-    if (nominal >= s->marker_at && nominal < s->marker_at + 3 * RTP_PTIME_US)
-        memset(p + 12, c->pt == 0 ? 0xff : 0xd5, RTP_SAMPLES); /* G.711 digital silence */
+    const struct packet *pk;
+    if (nominal >= s->marker_at && nominal < s->marker_at + MARK_PACKETS * RTP_PTIME_US)
+        pk = &s->silence[(nominal - s->marker_at) / RTP_PTIME_US];
     else
-        memcpy(p + 12, s->tone->data + (s->tick * RTP_SAMPLES) % TONE_PERIOD, RTP_SAMPLES);
-    emit_udp(w, t, from->media_ip, from->media_port, to->media_ip, to->media_port, 12 + RTP_SAMPLES,
+        pk = &s->tone->pkt[s->tick % CACHE_PACKETS];
+    memcpy(p + 12, pk->data, pk->len);
+    emit_udp(w, t, from->media_ip, from->media_port, to->media_ip, to->media_port, 12 + pk->len,
              0xb8);
     s->seq++;
     s->tick++;
@@ -957,7 +1115,7 @@ static int write_truth(const char *path, const struct options *o, const struct c
             "{\n  \"generator\": \"gen_calls\",\n  \"seed\": %" PRIu64 ",\n  \"start\": %" PRId64
             ",\n  \"codec\": \"%s\",\n  \"packets\": %" PRIu64 ",\n  \"sip_messages\": %" PRIu64
             ",\n  \"rtp_packets\": %" PRIu64 ",\n  \"calls\": [\n",
-            o->seed, o->start, o->pt == 0 ? "pcmu" : "pcma", w->packets, w->sip, w->rtp);
+            o->seed, o->start, o->codec->name, w->packets, w->sip, w->rtp);
     for (size_t i = 0; i < n; i++) {
         const struct call *c = &calls[i];
         fputs("    {\"call_id\": ", f);
@@ -988,7 +1146,8 @@ static int write_truth(const char *path, const struct options *o, const struct c
                                    : "\"callee\"");
         fprintf(f, ", \"hold\": %s, \"auth_challenge\": %s",
                 c->outcome == O_HOLD ? "true" : "false", c->outcome == O_AUTH ? "true" : "false");
-        fprintf(f, ", \"codec\": \"%s\"", c->pt == 0 ? "pcmu" : "pcma");
+        fprintf(f, ", \"codec\": \"%s\", \"payload_type\": %d, \"rate\": %d", c->codec->name,
+                c->codec->pt, c->codec->pcm_rate);
         fprintf(f, ", \"caller_addr\": \"%s\", \"callee_addr\": \"%s\"",
                 ip_text(c->caller.sig_ip).s, ip_text(c->callee.sig_ip).s);
         fprintf(f, ", \"caller_rtp\": \"%s:%u\", \"callee_rtp\": \"%s:%u\"",
@@ -1020,10 +1179,13 @@ static int write_truth(const char *path, const struct options *o, const struct c
 
 static void usage(FILE *f)
 {
-    fputs("usage: gen_calls [--calls N] [--duration S] [--concurrency C] [--codec pcmu|pcma]\n"
-          "                 [--seed N] [--start EPOCH] [--scenario mix|answered] -o FILE.pcap\n"
+    fputs("usage: gen_calls [--calls N] [--duration S] [--concurrency C]\n"
+          "                 [--codec pcmu|pcma|g722|g729|opus] [--seed N] [--start EPOCH]\n"
+          "                 [--scenario mix|answered] -o FILE.pcap\n"
           "Writes N SIP calls (default 1000) of about S seconds of talk (default 20) with\n"
-          "G.711 RTP both ways to FILE.pcap, and what they are to FILE.truth.json.\n"
+          "RTP both ways (default codec pcmu) to FILE.pcap, and what they are to\n"
+          "FILE.truth.json.  In a g722 or opus capture, the first plainly answered call's\n"
+          "callee tone is 5000 Hz: only a wideband recording keeps it.\n"
           "C calls overlap (default N: starts spread evenly over one call length).\n"
           "The default scenario is mix (answered, cancelled, busy, rejected, 401, hold) for\n"
           "up to 100 calls and answered beyond.  Same arguments, same bytes.\n",
@@ -1045,8 +1207,12 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){
-        .calls = 1000, .duration = 20.0, .pt = 0, .seed = 1, .start = 1700000000, .scenario = -1};
+    *o = (struct options){.calls = 1000,
+                          .duration = 20.0,
+                          .codec = &codecs[0],
+                          .seed = 1,
+                          .start = 1700000000,
+                          .scenario = -1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t u;
@@ -1071,10 +1237,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             }
         } else if (strcmp(a, "--concurrency") == 0 && parse_u64(v, 10000000, &u) && u > 0) {
             o->concurrency = (unsigned long)u;
-        } else if (strcmp(a, "--codec") == 0 && strcmp(v, "pcmu") == 0) {
-            o->pt = 0;
-        } else if (strcmp(a, "--codec") == 0 && strcmp(v, "pcma") == 0) {
-            o->pt = 8;
+        } else if (strcmp(a, "--codec") == 0 && codec_by_name(v)) {
+            o->codec = codec_by_name(v);
         } else if (strcmp(a, "--seed") == 0 && parse_u64(v, UINT64_MAX, &u)) {
             o->seed = u;
         } else if (strcmp(a, "--start") == 0 && parse_u64(v, 4000000000ULL, &u)) {
@@ -1138,7 +1302,9 @@ int main(int argc, char **argv)
         return 1;
     }
     struct prng r = {o.seed};
-    struct tone_cache tones = {0};
+    struct tone_cache tones;
+    tone_cache_init(&tones, o.codec);
+    bool wideband_check = o.codec->pcm_rate > 8000;
     int64_t prev_start = 0;
     for (unsigned long i = 0; i < o.calls; i++) {
         enum outcome oc = o.scenario == 0 ? mix_outcome(i) : O_ANSWERED;
@@ -1149,7 +1315,7 @@ int main(int argc, char **argv)
             t0 = ends.v[0].t + 10 * MSEC;
         prev_start = t0;
         struct call *c = &calls[i];
-        plan_call(c, &r, (uint32_t)i, t0, o.duration, oc, o.pt);
+        plan_call(c, &r, (uint32_t)i, t0, o.duration, oc, o.codec);
         struct heap_item end = {c->ev[c->nev - 1].t, 0};
         if (ends.n == conc)
             heap_replace_top(&ends, &end);
@@ -1157,8 +1323,15 @@ int main(int argc, char **argv)
             heap_push(&ends, end);
         heap_push(&h, (struct heap_item){c->ev[0].t, (uint32_t)(i * 3)});
         if (c->t_answer >= 0) {
+            /* One call of a wideband capture has its callee tone above 4 kHz, which only
+             * survives a recording that is really wideband. */
+            if (wideband_check && oc == O_ANSWERED) {
+                c->rtp[1].hz = WIDEBAND_CHECK_HZ;
+                wideband_check = false;
+            }
             for (int d = 0; d < 2; d++) {
-                c->rtp[d].tone = tone_get(&tones, c->rtp[d].hz, o.pt);
+                c->rtp[d].tone = tone_get(&tones, c->rtp[d].hz);
+                c->rtp[d].silence = tones.silence;
                 int64_t t = rtp_next_time(&c->rtp[d]);
                 if (t >= 0)
                     heap_push(&h, (struct heap_item){t, (uint32_t)(i * 3 + 1 + d)});
