@@ -319,6 +319,25 @@ static const struct tone *tone_get(struct tone_cache *c, int hz)
     return t;
 }
 
+/* DTMF as RFC 4733 telephone events: each digit lasts DTMF_UPDATES packets of 20 ms and is
+ * followed by a gap of as long; its end packet is repeated twice in the gap. */
+enum {
+    DTMF_PT = 101,
+    DTMF_UPDATES = 5,     /* 100 ms of key press */
+    DTMF_PACKETS = 7,     /* the updates, then two repeats of the end packet */
+    DTMF_SLOT = 10,       /* ticks from one digit to the next: 100 ms press, 100 ms gap */
+    DTMF_DELAY_MS = 3000, /* first digit after the answer, after the alignment mark */
+    MAX_DTMF = 64,
+};
+
+/* RFC 4733 §3.2: events 0-9, *, #, A-D are 0-15. */
+static uint8_t dtmf_event_code(char d)
+{
+    static const char order[] = "0123456789*#ABCD";
+    const char *at = strchr(order, d);
+    return (uint8_t)(at && d ? at - order : 0);
+}
+
 static void tone_cache_free(struct tone_cache *c)
 {
     for (size_t i = 0; i < c->n; i++)
@@ -386,6 +405,9 @@ struct rtp_stream {
     struct prng jitter;
     const struct tone *tone;
     const struct packet *silence; /* MARK_PACKETS of them */
+    const char *dtmf;             /* digits sent as telephone events, ndtmf of them */
+    size_t ndtmf;
+    uint64_t dtmf_tick; /* tick of the first digit's first event packet */
 };
 
 struct call {
@@ -413,7 +435,8 @@ struct options {
     const struct codec *codec;
     uint64_t seed;
     int64_t start;
-    int scenario; /* -1 default, 0 mix, 1 answered */
+    int scenario;     /* -1 default, 0 mix, 1 answered */
+    const char *dtmf; /* digits every answered caller sends, "" for none */
     const char *out;
 };
 
@@ -877,10 +900,11 @@ static void sdp_body(struct text *t, const struct call *c, const struct endpoint
         if (offer)
             tprintf(t, "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n");
     }
+    /* telephone-event runs at the clock of the audio it interrupts (RFC 4733 §2.1). */
     tprintf(t,
-            "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\n"
+            "a=rtpmap:101 telephone-event/%u\r\na=fmtp:101 0-15\r\na=ptime:20\r\n"
             "a=%s\r\n",
-            sdp_mode_name[ev->sdp]);
+            k->ts_step * 50, sdp_mode_name[ev->sdp]);
 }
 
 static void emit_sip(struct writer *w, const struct call *c, const struct sip_event *ev)
@@ -965,6 +989,23 @@ static void emit_sip(struct writer *w, const struct call *c, const struct sip_ev
     w->sip++;
 }
 
+/* The caller presses the digits DTMF_DELAY_MS after the answer; only those whose last
+ * packet goes out before the stream stops are sent. */
+static void schedule_dtmf(struct rtp_stream *s, const char *digits, int64_t t_answer)
+{
+    int64_t at = t_answer + DTMF_DELAY_MS * MSEC;
+    s->dtmf_tick =
+        at > s->start ? (uint64_t)((at - s->start + RTP_PTIME_US - 1) / RTP_PTIME_US) : 0;
+    s->dtmf = digits;
+    s->ndtmf = 0;
+    while (digits[s->ndtmf]) {
+        uint64_t last = s->dtmf_tick + s->ndtmf * DTMF_SLOT + DTMF_PACKETS - 1;
+        if (s->start + (int64_t)last * RTP_PTIME_US >= s->stop)
+            break;
+        s->ndtmf++;
+    }
+}
+
 /* Returns the time of the stream's next packet, or -1 when it has ended. */
 static int64_t rtp_next_time(struct rtp_stream *s)
 {
@@ -996,14 +1037,31 @@ static void emit_rtp(struct writer *w, struct call *c, int dir, int64_t t)
     put32(p + 4, s->ts0 + clock);
     put32(p + 8, s->ssrc);
     int64_t nominal = s->start + (int64_t)s->tick * RTP_PTIME_US;
-    const struct packet *pk;
-    if (nominal >= s->marker_at && nominal < s->marker_at + MARK_PACKETS * RTP_PTIME_US)
-        pk = &s->silence[(nominal - s->marker_at) / RTP_PTIME_US];
-    else
-        pk = &s->tone->pkt[s->tick % CACHE_PACKETS];
-    memcpy(p + 12, pk->data, pk->len);
-    emit_udp(w, t, from->media_ip, from->media_port, to->media_ip, to->media_port, 12 + pk->len,
-             0xb8);
+    size_t len;
+    uint64_t slot = s->tick - s->dtmf_tick; /* huge before the first digit */
+    if (slot < s->ndtmf * DTMF_SLOT && slot % DTMF_SLOT < DTMF_PACKETS) {
+        /* RFC 4733 §2.5.1: every packet of an event carries its start as timestamp and
+         * its duration so far; the first has the marker bit, the last (E bit) is sent
+         * three times at the update interval. */
+        uint64_t start = s->tick - slot % DTMF_SLOT;
+        unsigned k = (unsigned)(slot % DTMF_SLOT);
+        unsigned step = k < DTMF_UPDATES ? k + 1 : DTMF_UPDATES;
+        p[1] = (uint8_t)((k == 0 ? 0x80 : 0) | DTMF_PT);
+        put32(p + 4, s->ts0 + (uint32_t)(start * c->codec->ts_step));
+        p[12] = dtmf_event_code(s->dtmf[slot / DTMF_SLOT]);
+        p[13] = (uint8_t)((k + 1 >= DTMF_UPDATES ? 0x80 : 0) | 10); /* E, volume -10 dBm0 */
+        put16(p + 14, (uint16_t)(step * c->codec->ts_step));
+        len = 4;
+    } else {
+        const struct packet *pk;
+        if (nominal >= s->marker_at && nominal < s->marker_at + MARK_PACKETS * RTP_PTIME_US)
+            pk = &s->silence[(nominal - s->marker_at) / RTP_PTIME_US];
+        else
+            pk = &s->tone->pkt[s->tick % CACHE_PACKETS];
+        memcpy(p + 12, pk->data, pk->len);
+        len = pk->len;
+    }
+    emit_udp(w, t, from->media_ip, from->media_port, to->media_ip, to->media_port, 12 + len, 0xb8);
     s->seq++;
     s->tick++;
     s->marker = false;
@@ -1113,9 +1171,10 @@ static int write_truth(const char *path, const struct options *o, const struct c
     }
     fprintf(f,
             "{\n  \"generator\": \"gen_calls\",\n  \"seed\": %" PRIu64 ",\n  \"start\": %" PRId64
-            ",\n  \"codec\": \"%s\",\n  \"packets\": %" PRIu64 ",\n  \"sip_messages\": %" PRIu64
-            ",\n  \"rtp_packets\": %" PRIu64 ",\n  \"calls\": [\n",
-            o->seed, o->start, o->codec->name, w->packets, w->sip, w->rtp);
+            ",\n  \"codec\": \"%s\",\n  \"dtmf\": \"%s\",\n  \"packets\": %" PRIu64
+            ",\n  \"sip_messages\": %" PRIu64 ",\n  \"rtp_packets\": %" PRIu64
+            ",\n  \"calls\": [\n",
+            o->seed, o->start, o->codec->name, o->dtmf, w->packets, w->sip, w->rtp);
     for (size_t i = 0; i < n; i++) {
         const struct call *c = &calls[i];
         fputs("    {\"call_id\": ", f);
@@ -1162,9 +1221,16 @@ static int write_truth(const char *path, const struct options *o, const struct c
         json_time(f, o, media ? c->rtp[1].marker_at : -1);
         fprintf(f, ", \"caller_ssrc\": %" PRIu32 ", \"callee_ssrc\": %" PRIu32,
                 media ? c->rtp[0].ssrc : 0, media ? c->rtp[1].ssrc : 0);
-        fprintf(f,
-                ", \"rtp_packets_caller\": %" PRIu64 ", \"rtp_packets_callee\": %" PRIu64 "}%s\n",
-                c->rtp[0].sent, c->rtp[1].sent, i + 1 < n ? "," : "");
+        fprintf(f, ", \"rtp_packets_caller\": %" PRIu64 ", \"rtp_packets_callee\": %" PRIu64,
+                c->rtp[0].sent, c->rtp[1].sent);
+        fputs(", \"dtmf\": [", f);
+        for (size_t k = 0; media && k < c->rtp[0].ndtmf; k++) {
+            const struct rtp_stream *s = &c->rtp[0];
+            fprintf(f, "%s{\"digit\": \"%c\", \"at\": ", k ? ", " : "", s->dtmf[k]);
+            json_time(f, o, s->start + (int64_t)(s->dtmf_tick + k * DTMF_SLOT) * RTP_PTIME_US);
+            fputs("}", f);
+        }
+        fprintf(f, "]}%s\n", i + 1 < n ? "," : "");
     }
     fputs("  ]\n}\n", f);
     if (fclose(f) != 0) {
@@ -1181,11 +1247,13 @@ static void usage(FILE *f)
 {
     fputs("usage: gen_calls [--calls N] [--duration S] [--concurrency C]\n"
           "                 [--codec pcmu|pcma|g722|g729|opus] [--seed N] [--start EPOCH]\n"
-          "                 [--scenario mix|answered] -o FILE.pcap\n"
+          "                 [--scenario mix|answered] [--dtmf DIGITS] -o FILE.pcap\n"
           "Writes N SIP calls (default 1000) of about S seconds of talk (default 20) with\n"
           "RTP both ways (default codec pcmu) to FILE.pcap, and what they are to\n"
           "FILE.truth.json.  In a g722 or opus capture, the first plainly answered call's\n"
-          "callee tone is 5000 Hz: only a wideband recording keeps it.\n"
+          "callee tone is 5000 Hz: only a wideband recording keeps it.  With --dtmf, every\n"
+          "answered caller sends the DIGITS (0-9 * # A-D) as RFC 4733 events, 3 s after\n"
+          "the answer, 100 ms each with 100 ms between them.\n"
           "C calls overlap (default N: starts spread evenly over one call length).\n"
           "The default scenario is mix (answered, cancelled, busy, rejected, 401, hold) for\n"
           "up to 100 calls and answered beyond.  Same arguments, same bytes.\n",
@@ -1212,7 +1280,8 @@ static int parse_args(int argc, char **argv, struct options *o)
                           .codec = &codecs[0],
                           .seed = 1,
                           .start = 1700000000,
-                          .scenario = -1};
+                          .scenario = -1,
+                          .dtmf = ""};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t u;
@@ -1247,6 +1316,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->scenario = 0;
         } else if (strcmp(a, "--scenario") == 0 && strcmp(v, "answered") == 0) {
             o->scenario = 1;
+        } else if (strcmp(a, "--dtmf") == 0 && strlen(v) <= MAX_DTMF &&
+                   strspn(v, "0123456789*#ABCD") == strlen(v)) {
+            o->dtmf = v;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             o->out = v;
         } else {
@@ -1329,6 +1401,7 @@ int main(int argc, char **argv)
                 c->rtp[1].hz = WIDEBAND_CHECK_HZ;
                 wideband_check = false;
             }
+            schedule_dtmf(&c->rtp[0], o.dtmf, c->t_answer);
             for (int d = 0; d < 2; d++) {
                 c->rtp[d].tone = tone_get(&tones, c->rtp[d].hz);
                 c->rtp[d].silence = tones.silence;
