@@ -35,9 +35,11 @@
 #include <time.h>
 
 #include <bcg729/encoder.h>
+#include <openssl/evp.h>
 #include <opus.h>
 #include <spandsp/telephony.h> /* needs <stdint.h> first */
 #include <spandsp/g722.h>
+#include <srtp2/srtp.h>
 
 #define USEC 1000000LL
 #define MSEC 1000LL
@@ -408,6 +410,7 @@ struct rtp_stream {
     const char *dtmf;             /* digits sent as telephone events, ndtmf of them */
     size_t ndtmf;
     uint64_t dtmf_tick; /* tick of the first digit's first event packet */
+    srtp_t srtp;        /* while the stream runs, with --srtp */
 };
 
 struct call {
@@ -426,6 +429,7 @@ struct call {
     int sip_code;
     const char *status;
     bool bye_by_caller;
+    bool srtp; /* RTP/SAVP with SDES keys (RFC 4568) */
 };
 
 struct options {
@@ -435,7 +439,8 @@ struct options {
     const struct codec *codec;
     uint64_t seed;
     int64_t start;
-    int scenario;     /* -1 default, 0 mix, 1 answered */
+    int scenario; /* -1 default, 0 mix, 1 answered */
+    bool srtp;
     const char *dtmf; /* digits every answered caller sends, "" for none */
     const char *out;
 };
@@ -815,6 +820,54 @@ static void emit_udp(struct writer *w, int64_t t, uint32_t src, uint16_t sport, 
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* SRTP (RFC 3711) keyed by SDES (RFC 4568): each party sends with the key of its own SDP. */
+
+enum { SRTP_KEY_SALT = 30 }; /* AES_CM_128_HMAC_SHA1_80: 16-byte key, 14-byte salt */
+
+/* The key is derived from the call's seed, so it needs no storage and plain captures
+ * draw nothing more from the generator. */
+static void srtp_key(const struct call *c, int side, uint8_t out[SRTP_KEY_SALT])
+{
+    for (int i = 0; i < SRTP_KEY_SALT; i += 8) {
+        uint64_t v = mix64(c->seed, 300 + (uint64_t)side * 8 + (uint64_t)i / 8);
+        for (int b = 0; b < 8 && i + b < SRTP_KEY_SALT; b++)
+            out[i + b] = (uint8_t)(v >> (8 * b));
+    }
+}
+
+struct key_text {
+    char s[44]; /* base64 of 30 bytes: 40 characters */
+};
+
+static struct key_text srtp_key_text(const struct call *c, int side)
+{
+    uint8_t key[SRTP_KEY_SALT];
+    struct key_text r;
+    srtp_key(c, side, key);
+    EVP_EncodeBlock((unsigned char *)r.s, key, SRTP_KEY_SALT);
+    return r;
+}
+
+static srtp_t srtp_session(const struct call *c, int side)
+{
+    uint8_t key[SRTP_KEY_SALT];
+    srtp_policy_t policy;
+    srtp_t ctx;
+    srtp_key(c, side, key);
+    memset(&policy, 0, sizeof(policy));
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
+    policy.ssrc.type = ssrc_any_outbound;
+    policy.key = key;
+    srtp_err_status_t err = srtp_create(&ctx, &policy);
+    if (err != srtp_err_status_ok) {
+        fprintf(stderr, "gen_calls: srtp_create failed (%d)\n", (int)err);
+        exit(1);
+    }
+    return ctx;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* SIP text.                                                                            */
 
 struct text {
@@ -885,15 +938,16 @@ static void sdp_body(struct text *t, const struct call *c, const struct endpoint
     tprintf(t, "v=0\r\no=- %" PRIu64 " %u IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n", sess,
             ev->sdp_version, ip.s, ip.s);
     const struct codec *k = c->codec;
+    const char *proto = c->srtp ? "RTP/SAVP" : "RTP/AVP";
     if (offer && (k->pt == 0 || k->pt == 8)) {
         tprintf(t,
-                "m=audio %u RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n"
+                "m=audio %u %s 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n"
                 "a=rtpmap:8 PCMA/8000\r\n",
-                e->media_port);
+                e->media_port, proto);
     } else {
         /* The offer puts the call's codec first with G.711 as fallbacks; the answer
          * keeps only it (RFC 3264 §6.1). */
-        tprintf(t, "m=audio %u RTP/AVP %d%s 101\r\na=rtpmap:%d %s\r\n", e->media_port, k->pt,
+        tprintf(t, "m=audio %u %s %d%s 101\r\na=rtpmap:%d %s\r\n", e->media_port, proto, k->pt,
                 offer ? " 0 8" : "", k->pt, k->rtpmap);
         if (k->fmtp)
             tprintf(t, "a=fmtp:%d %s\r\n", k->pt, k->fmtp);
@@ -905,6 +959,9 @@ static void sdp_body(struct text *t, const struct call *c, const struct endpoint
             "a=rtpmap:101 telephone-event/%u\r\na=fmtp:101 0-15\r\na=ptime:20\r\n"
             "a=%s\r\n",
             k->ts_step * 50, sdp_mode_name[ev->sdp]);
+    if (c->srtp)
+        tprintf(t, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n",
+                srtp_key_text(c, e == &c->caller ? 0 : 1).s);
 }
 
 static void emit_sip(struct writer *w, const struct call *c, const struct sip_event *ev)
@@ -1061,6 +1118,24 @@ static void emit_rtp(struct writer *w, struct call *c, int dir, int64_t t)
         memcpy(p + 12, pk->data, pk->len);
         len = pk->len;
     }
+    if (c->srtp) {
+        /* libsrtp wants the packet 32-bit aligned and room for the tag after it. */
+        union {
+            uint32_t align;
+            uint8_t b[12 + MAX_PAYLOAD + SRTP_MAX_TRAILER_LEN];
+        } sp;
+        int n = (int)(12 + len);
+        if (!s->srtp)
+            s->srtp = srtp_session(c, dir);
+        memcpy(sp.b, p, (size_t)n);
+        srtp_err_status_t err = srtp_protect(s->srtp, sp.b, &n);
+        if (err != srtp_err_status_ok) {
+            fprintf(stderr, "gen_calls: srtp_protect failed (%d)\n", (int)err);
+            exit(1);
+        }
+        memcpy(p, sp.b, (size_t)n);
+        len = (size_t)n - 12;
+    }
     emit_udp(w, t, from->media_ip, from->media_port, to->media_ip, to->media_port, 12 + len, 0xb8);
     s->seq++;
     s->tick++;
@@ -1171,10 +1246,11 @@ static int write_truth(const char *path, const struct options *o, const struct c
     }
     fprintf(f,
             "{\n  \"generator\": \"gen_calls\",\n  \"seed\": %" PRIu64 ",\n  \"start\": %" PRId64
-            ",\n  \"codec\": \"%s\",\n  \"dtmf\": \"%s\",\n  \"packets\": %" PRIu64
+            ",\n  \"codec\": \"%s\",\n  \"dtmf\": \"%s\",\n  \"srtp\": %s,\n  \"packets\": %" PRIu64
             ",\n  \"sip_messages\": %" PRIu64 ",\n  \"rtp_packets\": %" PRIu64
             ",\n  \"calls\": [\n",
-            o->seed, o->start, o->codec->name, o->dtmf, w->packets, w->sip, w->rtp);
+            o->seed, o->start, o->codec->name, o->dtmf, o->srtp ? "true" : "false", w->packets,
+            w->sip, w->rtp);
     for (size_t i = 0; i < n; i++) {
         const struct call *c = &calls[i];
         fputs("    {\"call_id\": ", f);
@@ -1223,6 +1299,9 @@ static int write_truth(const char *path, const struct options *o, const struct c
                 media ? c->rtp[0].ssrc : 0, media ? c->rtp[1].ssrc : 0);
         fprintf(f, ", \"rtp_packets_caller\": %" PRIu64 ", \"rtp_packets_callee\": %" PRIu64,
                 c->rtp[0].sent, c->rtp[1].sent);
+        if (c->srtp)
+            fprintf(f, ", \"caller_srtp_key\": \"%s\", \"callee_srtp_key\": \"%s\"",
+                    srtp_key_text(c, 0).s, srtp_key_text(c, 1).s);
         fputs(", \"dtmf\": [", f);
         for (size_t k = 0; media && k < c->rtp[0].ndtmf; k++) {
             const struct rtp_stream *s = &c->rtp[0];
@@ -1247,16 +1326,17 @@ static void usage(FILE *f)
 {
     fputs("usage: gen_calls [--calls N] [--duration S] [--concurrency C]\n"
           "                 [--codec pcmu|pcma|g722|g729|opus] [--seed N] [--start EPOCH]\n"
-          "                 [--scenario mix|answered] [--dtmf DIGITS] -o FILE.pcap\n"
+          "                 [--scenario mix|answered] [--dtmf DIGITS] [--srtp] -o FILE.pcap\n"
           "Writes N SIP calls (default 1000) of about S seconds of talk (default 20) with\n"
           "RTP both ways (default codec pcmu) to FILE.pcap, and what they are to\n"
-          "FILE.truth.json.  In a g722 or opus capture, the first plainly answered call's\n"
-          "callee tone is 5000 Hz: only a wideband recording keeps it.  With --dtmf, every\n"
-          "answered caller sends the DIGITS (0-9 * # A-D) as RFC 4733 events, 3 s after\n"
-          "the answer, 100 ms each with 100 ms between them.\n"
-          "C calls overlap (default N: starts spread evenly over one call length).\n"
-          "The default scenario is mix (answered, cancelled, busy, rejected, 401, hold) for\n"
-          "up to 100 calls and answered beyond.  Same arguments, same bytes.\n",
+          "FILE.truth.json.  C calls overlap (default N: starts spread evenly over one call\n"
+          "length).  The default scenario is mix (answered, cancelled, busy, rejected, 401,\n"
+          "hold) for up to 100 calls and answered beyond.  Same arguments, same bytes.\n"
+          "In a g722 or opus capture, the first plainly answered call's callee tone is\n"
+          "5000 Hz: only a wideband recording keeps it.  With --dtmf, every answered caller\n"
+          "sends the DIGITS (0-9 * # A-D) as RFC 4733 events 3 s after the answer, 100 ms\n"
+          "each with 100 ms between them.  With --srtp, media is SRTP (RFC 3711,\n"
+          "AES_CM_128_HMAC_SHA1_80) keyed by a=crypto in each party's SDP (RFC 4568).\n",
           f);
 }
 
@@ -1288,6 +1368,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             exit(0);
+        }
+        if (strcmp(a, "--srtp") == 0) {
+            o->srtp = true;
+            continue;
         }
         if (!v) {
             fprintf(stderr, "gen_calls: %s: missing value\n", a);
@@ -1388,6 +1472,7 @@ int main(int argc, char **argv)
         prev_start = t0;
         struct call *c = &calls[i];
         plan_call(c, &r, (uint32_t)i, t0, o.duration, oc, o.codec);
+        c->srtp = o.srtp;
         struct heap_item end = {c->ev[c->nev - 1].t, 0};
         if (ends.n == conc)
             heap_replace_top(&ends, &end);
@@ -1412,6 +1497,10 @@ int main(int argc, char **argv)
         }
     }
 
+    if (o.srtp && srtp_init() != srtp_err_status_ok) {
+        fprintf(stderr, "gen_calls: srtp_init failed\n");
+        return 1;
+    }
     pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
     if (!dead) {
         fprintf(stderr, "gen_calls: pcap_open_dead failed\n");
@@ -1446,8 +1535,13 @@ int main(int argc, char **argv)
             emit_sip(w, c, &c->ev[c->next_ev++]);
             next = c->next_ev < c->nev ? c->ev[c->next_ev].t : -1;
         } else {
+            struct rtp_stream *s = &c->rtp[stream - 1];
             emit_rtp(w, c, stream - 1, top.t);
-            next = rtp_next_time(&c->rtp[stream - 1]);
+            next = rtp_next_time(s);
+            if (next < 0 && s->srtp) {
+                srtp_dealloc(s->srtp);
+                s->srtp = NULL;
+            }
         }
         if (next >= 0) {
             if (next < top.t) {
@@ -1493,6 +1587,8 @@ int main(int argc, char **argv)
     free(truth);
     free(w);
     tone_cache_free(&tones);
+    if (o.srtp)
+        srtp_shutdown();
     free(h.v);
     free(ends.v);
     free(calls);
