@@ -127,11 +127,14 @@ def check_call(label, tmp, data, t, g, rate, min_sep, band_check=False):
             check(got == want, "%s %s: channel %d dominated by %d Hz, sent %d Hz"
                   % (label, cid, ch, got, want))
     start = recording_start(t, rec)
+    marks = []
     for ch, x, key in ((0, left, "caller_marker"), (1, right, "callee_marker")):
         want = t[key] + 0.030 - start  # the middle of the 60 ms mark
         got = find_mark(x, wav_rate, want)
+        marks.append(None if got is None else round((got - want) * 1000))
         check(got is not None and abs(got - want) <= 0.040,
               "%s %s: mark of channel %d at %s s, sent at %.3f s" % (label, cid, ch, got, want))
+    print("%s %s: separation %.1f / %.1f dB, marks %s ms off" % (label, cid, sep_l, sep_r, marks))
     detail = json.loads(run(BIN, "-d", data, "call", str(g["id"])))
     by_channel = {s["channel"]: s for s in detail["streams"]}
     check(by_channel.get(0, {}).get("packets") == t["rtp_packets_caller"] and
