@@ -11,7 +11,9 @@
  * SDP offer and answer (RFC 4566) and an RTP stream each way (RFC 3550 §5.1 header,
  * 20 ms packets) carrying a tone whose frequency differs per direction, encoded with
  * G.711 (RFC 3551 payload types 0/8, own code), G.722 (PT 9, spandsp), G.729 (PT 18,
- * bcg729) or Opus (PT 111, libopus, RFC 7587).
+ * bcg729) or Opus (PT 111, libopus, RFC 7587).  On request the caller keys DTMF as
+ * RFC 4733 telephone events, and the media is SRTP (RFC 3711, libsrtp2) keyed by SDES
+ * a=crypto lines (RFC 4568).
  *
  * Every event of every call is merged by time through a binary heap so the file is in
  * timestamp order.  All randomness comes from one splitmix64 generator seeded by --seed
@@ -20,7 +22,7 @@
  * packet counts) so tests can compare greffier's output with the truth.
  *
  * It is one self-contained file on purpose (the Makefile builds tests/bench/<name>.c
- * alone), linking libpcap, libm and the codec libraries greffier itself links.
+ * alone), linking libpcap, libm and the codec and crypto libraries greffier links.
  */
 #include <errno.h>
 #include <inttypes.h>
