@@ -1,6 +1,6 @@
 /*
- * gen_calls.c - writes a synthetic but realistic capture of SIP calls with G.711 media,
- * for greffier's benchmarks, demo and golden tests.
+ * gen_calls.c - writes a synthetic but realistic capture of SIP calls with their media
+ * (G.711, G.722, G.729 or Opus), for greffier's benchmarks, demo and golden tests.
  *
  * What it models: the mirror port of a PBX LAN.  The PBX (10.0.0.1) places calls to
  * phones (10.1.x.y, internal calls) and to an operator trunk (192.0.2.1, outbound calls),
@@ -9,8 +9,11 @@
  * BYE/200 from a random side, CANCEL/487, 486, 403/404, a 401 digest challenge
  * (RFC 2617 / RFC 3261 §22), a hold re-INVITE (RFC 3264 §8.4 sendonly/recvonly)), its
  * SDP offer and answer (RFC 4566) and an RTP stream each way (RFC 3550 §5.1 header,
- * RFC 3551 payload types 0/8, 20 ms packets of 160 samples) carrying a tone whose
- * frequency differs per direction, encoded with the ITU-T G.711 algorithm.
+ * 20 ms packets) carrying a tone whose frequency differs per direction, encoded with
+ * G.711 (RFC 3551 payload types 0/8, own code), G.722 (PT 9, spandsp), G.729 (PT 18,
+ * bcg729) or Opus (PT 111, libopus, RFC 7587).  On request the caller keys DTMF as
+ * RFC 4733 telephone events, and the media is SRTP (RFC 3711, libsrtp2) keyed by SDES
+ * a=crypto lines (RFC 4568).
  *
  * Every event of every call is merged by time through a binary heap so the file is in
  * timestamp order.  All randomness comes from one splitmix64 generator seeded by --seed
@@ -19,7 +22,7 @@
  * packet counts) so tests can compare greffier's output with the truth.
  *
  * It is one self-contained file on purpose (the Makefile builds tests/bench/<name>.c
- * alone), linking only libpcap and libm.
+ * alone), linking libpcap, libm and the codec and crypto libraries greffier links.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -33,12 +36,19 @@
 #include <string.h>
 #include <time.h>
 
+#include <bcg729/encoder.h>
+#include <openssl/evp.h>
+#include <opus.h>
+#include <spandsp/telephony.h> /* needs <stdint.h> first */
+#include <spandsp/g722.h>
+#include <srtp2/srtp.h>
+
 #define USEC 1000000LL
 #define MSEC 1000LL
 #define RTP_PTIME_US (20 * MSEC)
 #define RTP_SAMPLES 160
-#define TONE_PERIOD 8000 /* samples: an integer frequency repeats exactly every second */
 #define MAX_SIP_EVENTS 32
+#define WIDEBAND_CHECK_HZ 5000
 #define SIP_PORT 5060
 
 #define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
@@ -128,48 +138,208 @@ static uint8_t linear_to_alaw(int pcm)
     return (uint8_t)(aval ^ mask);
 }
 
-/* One second of encoded tone (plus one packet of wrap-around) per frequency and law,
- * computed once: encoding 2 million packets sample by sample would dominate the run. */
+/* ------------------------------------------------------------------------------------ */
+/* Codecs: what the SDP says, how the RTP clock runs, and an encoder for each.          */
+
+enum { MAX_PAYLOAD = 200 }; /* bytes of one 20 ms packet: G.711 160, Opus at 24 kbit/s ~60 */
+
+struct packet {
+    uint16_t len;
+    uint8_t data[MAX_PAYLOAD];
+};
+
+struct codec {
+    const char *name;   /* --codec value, truth "codec" */
+    int pt;             /* RTP payload type (RFC 3551 static, or dynamic for Opus) */
+    const char *rtpmap; /* a=rtpmap encoding/clock[/channels] */
+    const char *fmtp;   /* a=fmtp parameters, NULL when none */
+    uint32_t ts_step;   /* RTP clock units per 20 ms packet */
+    int pcm_rate;       /* rate of the tone fed to the encoder = the recording's rate */
+    /* Encodes n packets of 20 ms from pcm (n * pcm_rate / 50 samples) with one fresh
+     * encoder, so the packets continue each other as a real sender's would. */
+    void (*encode)(const int16_t *pcm, struct packet *out, int n);
+};
+
+static void die_oom(void)
+{
+    fprintf(stderr, "gen_calls: out of memory\n");
+    exit(1);
+}
+
+/* G.711 is stateless: one byte per sample (ITU-T G.711). */
+static void encode_g711(const int16_t *pcm, struct packet *out, int n, bool ulaw)
+{
+    for (int k = 0; k < n; k++) {
+        out[k].len = RTP_SAMPLES;
+        for (int i = 0; i < RTP_SAMPLES; i++) {
+            int s = pcm[k * RTP_SAMPLES + i];
+            out[k].data[i] = ulaw ? linear_to_ulaw(s) : linear_to_alaw(s);
+        }
+    }
+}
+
+static void encode_pcmu(const int16_t *pcm, struct packet *out, int n)
+{
+    encode_g711(pcm, out, n, true);
+}
+
+static void encode_pcma(const int16_t *pcm, struct packet *out, int n)
+{
+    encode_g711(pcm, out, n, false);
+}
+
+/* G.722 at 64 kbit/s: 320 samples at 16 kHz give 160 bytes (spandsp, ITU-T G.722). */
+static void encode_g722(const int16_t *pcm, struct packet *out, int n)
+{
+    g722_encode_state_t *st = g722_encode_init(NULL, 64000, 0);
+    if (!st)
+        die_oom();
+    for (int k = 0; k < n; k++) {
+        int len = g722_encode(st, out[k].data, pcm + k * 320, 320);
+        if (len != 160) {
+            fprintf(stderr, "gen_calls: g722_encode gave %d bytes\n", len);
+            exit(1);
+        }
+        out[k].len = (uint16_t)len;
+    }
+    g722_encode_free(st);
+}
+
+/* G.729 without annex B (no VAD): two 10-byte frames per 20 ms (bcg729, RFC 3551 §4.5.6). */
+static void encode_g729(const int16_t *pcm, struct packet *out, int n)
+{
+    bcg729EncoderChannelContextStruct *st = initBcg729EncoderChannel(0);
+    if (!st)
+        die_oom();
+    for (int k = 0; k < n; k++) {
+        out[k].len = 0;
+        for (int f = 0; f < 2; f++) {
+            uint8_t len = 0;
+            bcg729Encoder(st, pcm + k * RTP_SAMPLES + f * 80, out[k].data + out[k].len, &len);
+            if (len != 10) {
+                fprintf(stderr, "gen_calls: bcg729Encoder gave %u bytes\n", len);
+                exit(1);
+            }
+            out[k].len = (uint16_t)(out[k].len + len);
+        }
+    }
+    closeBcg729EncoderChannel(st);
+}
+
+/* Opus (RFC 6716) from 16 kHz mono, 20 ms frames, wideband at 24 kbit/s; its RTP clock is
+ * 48 kHz whatever the audio bandwidth (RFC 7587 §4.1). */
+static void encode_opus(const int16_t *pcm, struct packet *out, int n)
+{
+    int err;
+    OpusEncoder *st = opus_encoder_create(16000, 1, OPUS_APPLICATION_VOIP, &err);
+    if (!st) {
+        fprintf(stderr, "gen_calls: opus_encoder_create: %s\n", opus_strerror(err));
+        exit(1);
+    }
+    opus_encoder_ctl(st, OPUS_SET_BITRATE(24000));
+    opus_encoder_ctl(st, OPUS_SET_BANDWIDTH(OPUS_BANDWIDTH_WIDEBAND));
+    opus_encoder_ctl(st, OPUS_SET_INBAND_FEC(1));
+    for (int k = 0; k < n; k++) {
+        opus_int32 len = opus_encode(st, pcm + k * 320, 320, out[k].data, MAX_PAYLOAD);
+        if (len <= 0) {
+            fprintf(stderr, "gen_calls: opus_encode: %s\n", opus_strerror(len));
+            exit(1);
+        }
+        out[k].len = (uint16_t)len;
+    }
+    opus_encoder_destroy(st);
+}
+
+static const struct codec codecs[] = {
+    {"pcmu", 0, "PCMU/8000", NULL, 160, 8000, encode_pcmu},
+    {"pcma", 8, "PCMA/8000", NULL, 160, 8000, encode_pcma},
+    {"g722", 9, "G722/8000", NULL, 160, 16000, encode_g722}, /* RFC 3551 §4.5.2's 8000 */
+    {"g729", 18, "G729/8000", "annexb=no", 160, 8000, encode_g729},
+    {"opus", 111, "opus/48000/2", "maxplaybackrate=16000; useinbandfec=1", 960, 16000, encode_opus},
+};
+
+static const struct codec *codec_by_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
+        if (strcmp(codecs[i].name, name) == 0)
+            return &codecs[i];
+    return NULL;
+}
+
+/* One second of encoded tone per frequency: 50 packets that a stream plays cyclically.
+ * An integer-Hz tone repeats exactly every second, so packet 49 flows into packet 0; the
+ * encoder is run over one second first so that packet 0 is coded from the state a
+ * sender would have there, not from a reset one.  Encoding sample by sample for two
+ * million packets would dominate the run; this is done once per frequency. */
+enum { CACHE_PACKETS = 50, MARK_PACKETS = 3 };
+
 struct tone {
     int hz;
-    int pt;
-    uint8_t data[TONE_PERIOD + RTP_SAMPLES];
+    struct packet pkt[CACHE_PACKETS];
 };
 
 struct tone_cache {
-    struct tone **t; /* each tone allocated alone: streams keep pointers to them */
+    const struct codec *codec;
+    struct packet silence[MARK_PACKETS]; /* the alignment mark: 60 ms of digital silence */
+    struct tone **t;                     /* each tone allocated alone: streams point to them */
     size_t n, cap;
 };
 
-static const struct tone *tone_get(struct tone_cache *c, int hz, int pt)
+static void tone_cache_init(struct tone_cache *c, const struct codec *codec)
+{
+    memset(c, 0, sizeof(*c));
+    c->codec = codec;
+    int16_t zeros[MARK_PACKETS * 320] = {0};
+    codec->encode(zeros, c->silence, MARK_PACKETS);
+}
+
+static const struct tone *tone_get(struct tone_cache *c, int hz)
 {
     for (size_t i = 0; i < c->n; i++)
-        if (c->t[i]->hz == hz && c->t[i]->pt == pt)
+        if (c->t[i]->hz == hz)
             return c->t[i];
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         struct tone **t = realloc(c->t, cap * sizeof(*t));
-        if (!t) {
-            fprintf(stderr, "gen_calls: out of memory\n");
-            exit(1);
-        }
+        if (!t)
+            die_oom();
         c->t = t;
         c->cap = cap;
     }
     struct tone *t = malloc(sizeof(*t));
-    if (!t) {
-        fprintf(stderr, "gen_calls: out of memory\n");
-        exit(1);
-    }
+    int rate = c->codec->pcm_rate;
+    int16_t *pcm = malloc(2 * (size_t)rate * sizeof(*pcm));
+    struct packet *pkt = malloc(2 * CACHE_PACKETS * sizeof(*pkt));
+    if (!t || !pcm || !pkt)
+        die_oom();
     c->t[c->n++] = t;
     t->hz = hz;
-    t->pt = pt;
-    for (int i = 0; i < TONE_PERIOD + RTP_SAMPLES; i++) {
-        double v = 8000.0 * sin(2.0 * M_PI * hz * (double)(i % TONE_PERIOD) / 8000.0);
-        int s = (int)lrint(v);
-        t->data[i] = pt == 0 ? linear_to_ulaw(s) : linear_to_alaw(s);
-    }
+    for (int i = 0; i < 2 * rate; i++)
+        pcm[i] = (int16_t)lrint(8000.0 * sin(2.0 * M_PI * hz * (double)(i % rate) / rate));
+    c->codec->encode(pcm, pkt, 2 * CACHE_PACKETS);
+    memcpy(t->pkt, pkt + CACHE_PACKETS, sizeof(t->pkt));
+    free(pkt);
+    free(pcm);
     return t;
+}
+
+/* DTMF as RFC 4733 telephone events: each digit lasts DTMF_UPDATES packets of 20 ms and is
+ * followed by a gap of as long; its end packet is repeated twice in the gap. */
+enum {
+    DTMF_PT = 101,
+    DTMF_UPDATES = 5,     /* 100 ms of key press */
+    DTMF_PACKETS = 7,     /* the updates, then two repeats of the end packet */
+    DTMF_SLOT = 10,       /* ticks from one digit to the next: 100 ms press, 100 ms gap */
+    DTMF_DELAY_MS = 3000, /* first digit after the answer, after the alignment mark */
+    MAX_DTMF = 64,
+};
+
+/* RFC 4733 §3.2: events 0-9, *, #, A-D are 0-15. */
+static uint8_t dtmf_event_code(char d)
+{
+    static const char order[] = "0123456789*#ABCD";
+    const char *at = strchr(order, d);
+    return (uint8_t)(at && d ? at - order : 0);
 }
 
 static void tone_cache_free(struct tone_cache *c)
@@ -238,6 +408,11 @@ struct rtp_stream {
     uint64_t sent;
     struct prng jitter;
     const struct tone *tone;
+    const struct packet *silence; /* MARK_PACKETS of them */
+    const char *dtmf;             /* digits sent as telephone events, ndtmf of them */
+    size_t ndtmf;
+    uint64_t dtmf_tick; /* tick of the first digit's first event packet */
+    srtp_t srtp;        /* while the stream runs, with --srtp */
 };
 
 struct call {
@@ -245,7 +420,7 @@ struct call {
     uint64_t seed;
     enum call_type type;
     enum outcome outcome;
-    int pt; /* 0 PCMU, 8 PCMA */
+    const struct codec *codec;
     char call_id[48];
     struct endpoint caller, callee;
     uint64_t sess_caller, sess_callee; /* SDP o= session ids */
@@ -256,16 +431,19 @@ struct call {
     int sip_code;
     const char *status;
     bool bye_by_caller;
+    bool srtp; /* RTP/SAVP with SDES keys (RFC 4568) */
 };
 
 struct options {
     unsigned long calls;
     double duration;
     unsigned long concurrency; /* 0: default (all calls) */
-    int pt;
+    const struct codec *codec;
     uint64_t seed;
     int64_t start;
     int scenario; /* -1 default, 0 mix, 1 answered */
+    bool srtp;
+    const char *dtmf; /* digits every answered caller sends, "" for none */
     const char *out;
 };
 
@@ -335,13 +513,13 @@ static struct sip_event resp(const struct sip_event *rq, int64_t t, uint16_t cod
 
 /* Plans one call: parties, addresses, every SIP message with its time, RTP windows. */
 static void plan_call(struct call *c, struct prng *r, uint32_t index, int64_t t0, double duration,
-                      enum outcome outcome, int pt)
+                      enum outcome outcome, const struct codec *codec)
 {
     memset(c, 0, sizeof(*c));
     c->index = index;
     c->seed = prng_next(r);
     c->outcome = outcome;
-    c->pt = pt;
+    c->codec = codec;
     c->t_answer = -1;
     c->t_end = -1;
 
@@ -644,6 +822,54 @@ static void emit_udp(struct writer *w, int64_t t, uint32_t src, uint16_t sport, 
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* SRTP (RFC 3711) keyed by SDES (RFC 4568): each party sends with the key of its own SDP. */
+
+enum { SRTP_KEY_SALT = 30 }; /* AES_CM_128_HMAC_SHA1_80: 16-byte key, 14-byte salt */
+
+/* The key is derived from the call's seed, so it needs no storage and plain captures
+ * draw nothing more from the generator. */
+static void srtp_key(const struct call *c, int side, uint8_t out[SRTP_KEY_SALT])
+{
+    for (int i = 0; i < SRTP_KEY_SALT; i += 8) {
+        uint64_t v = mix64(c->seed, 300 + (uint64_t)side * 8 + (uint64_t)i / 8);
+        for (int b = 0; b < 8 && i + b < SRTP_KEY_SALT; b++)
+            out[i + b] = (uint8_t)(v >> (8 * b));
+    }
+}
+
+struct key_text {
+    char s[44]; /* base64 of 30 bytes: 40 characters */
+};
+
+static struct key_text srtp_key_text(const struct call *c, int side)
+{
+    uint8_t key[SRTP_KEY_SALT];
+    struct key_text r;
+    srtp_key(c, side, key);
+    EVP_EncodeBlock((unsigned char *)r.s, key, SRTP_KEY_SALT);
+    return r;
+}
+
+static srtp_t srtp_session(const struct call *c, int side)
+{
+    uint8_t key[SRTP_KEY_SALT];
+    srtp_policy_t policy;
+    srtp_t ctx;
+    srtp_key(c, side, key);
+    memset(&policy, 0, sizeof(policy));
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
+    policy.ssrc.type = ssrc_any_outbound;
+    policy.key = key;
+    srtp_err_status_t err = srtp_create(&ctx, &policy);
+    if (err != srtp_err_status_ok) {
+        fprintf(stderr, "gen_calls: srtp_create failed (%d)\n", (int)err);
+        exit(1);
+    }
+    return ctx;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* SIP text.                                                                            */
 
 struct text {
@@ -713,18 +939,31 @@ static void sdp_body(struct text *t, const struct call *c, const struct endpoint
     struct ipstr ip = ip_text(e->media_ip);
     tprintf(t, "v=0\r\no=- %" PRIu64 " %u IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n", sess,
             ev->sdp_version, ip.s, ip.s);
-    if (offer)
+    const struct codec *k = c->codec;
+    const char *proto = c->srtp ? "RTP/SAVP" : "RTP/AVP";
+    if (offer && (k->pt == 0 || k->pt == 8)) {
         tprintf(t,
-                "m=audio %u RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n"
+                "m=audio %u %s 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n"
                 "a=rtpmap:8 PCMA/8000\r\n",
-                e->media_port);
-    else
-        tprintf(t, "m=audio %u RTP/AVP %d 101\r\na=rtpmap:%d %s/8000\r\n", e->media_port, c->pt,
-                c->pt, c->pt == 0 ? "PCMU" : "PCMA");
+                e->media_port, proto);
+    } else {
+        /* The offer puts the call's codec first with G.711 as fallbacks; the answer
+         * keeps only it (RFC 3264 §6.1). */
+        tprintf(t, "m=audio %u %s %d%s 101\r\na=rtpmap:%d %s\r\n", e->media_port, proto, k->pt,
+                offer ? " 0 8" : "", k->pt, k->rtpmap);
+        if (k->fmtp)
+            tprintf(t, "a=fmtp:%d %s\r\n", k->pt, k->fmtp);
+        if (offer)
+            tprintf(t, "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n");
+    }
+    /* telephone-event runs at the clock of the audio it interrupts (RFC 4733 §2.1). */
     tprintf(t,
-            "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\n"
+            "a=rtpmap:101 telephone-event/%u\r\na=fmtp:101 0-15\r\na=ptime:20\r\n"
             "a=%s\r\n",
-            sdp_mode_name[ev->sdp]);
+            k->ts_step * 50, sdp_mode_name[ev->sdp]);
+    if (c->srtp)
+        tprintf(t, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n",
+                srtp_key_text(c, e == &c->caller ? 0 : 1).s);
 }
 
 static void emit_sip(struct writer *w, const struct call *c, const struct sip_event *ev)
@@ -809,6 +1048,23 @@ static void emit_sip(struct writer *w, const struct call *c, const struct sip_ev
     w->sip++;
 }
 
+/* The caller presses the digits DTMF_DELAY_MS after the answer; only those whose last
+ * packet goes out before the stream stops are sent. */
+static void schedule_dtmf(struct rtp_stream *s, const char *digits, int64_t t_answer)
+{
+    int64_t at = t_answer + DTMF_DELAY_MS * MSEC;
+    s->dtmf_tick =
+        at > s->start ? (uint64_t)((at - s->start + RTP_PTIME_US - 1) / RTP_PTIME_US) : 0;
+    s->dtmf = digits;
+    s->ndtmf = 0;
+    while (digits[s->ndtmf]) {
+        uint64_t last = s->dtmf_tick + s->ndtmf * DTMF_SLOT + DTMF_PACKETS - 1;
+        if (s->start + (int64_t)last * RTP_PTIME_US >= s->stop)
+            break;
+        s->ndtmf++;
+    }
+}
+
 /* Returns the time of the stream's next packet, or -1 when it has ended. */
 static int64_t rtp_next_time(struct rtp_stream *s)
 {
@@ -833,19 +1089,56 @@ static void emit_rtp(struct writer *w, struct call *c, int dir, int64_t t)
     const struct endpoint *from = dir == 0 ? &c->caller : &c->callee;
     const struct endpoint *to = dir == 0 ? &c->callee : &c->caller;
     uint8_t *p = w->buf + 42;
-    uint32_t samples = (uint32_t)(s->tick * RTP_SAMPLES);
+    uint32_t clock = (uint32_t)(s->tick * c->codec->ts_step);
     p[0] = 0x80;
-    p[1] = (uint8_t)((s->marker ? 0x80 : 0) | c->pt);
+    p[1] = (uint8_t)((s->marker ? 0x80 : 0) | c->codec->pt);
     put16(p + 2, s->seq);
-    put32(p + 4, s->ts0 + samples);
+    put32(p + 4, s->ts0 + clock);
     put32(p + 8, s->ssrc);
     int64_t nominal = s->start + (int64_t)s->tick * RTP_PTIME_US;
-    if (nominal >= s->marker_at && nominal < s->marker_at + 3 * RTP_PTIME_US)
-        memset(p + 12, c->pt == 0 ? 0xff : 0xd5, RTP_SAMPLES); /* G.711 digital silence */
-    else
-        memcpy(p + 12, s->tone->data + (s->tick * RTP_SAMPLES) % TONE_PERIOD, RTP_SAMPLES);
-    emit_udp(w, t, from->media_ip, from->media_port, to->media_ip, to->media_port, 12 + RTP_SAMPLES,
-             0xb8);
+    size_t len;
+    uint64_t slot = s->tick - s->dtmf_tick; /* huge before the first digit */
+    if (slot < s->ndtmf * DTMF_SLOT && slot % DTMF_SLOT < DTMF_PACKETS) {
+        /* RFC 4733 §2.5.1: every packet of an event carries its start as timestamp and
+         * its duration so far; the first has the marker bit, the last (E bit) is sent
+         * three times at the update interval. */
+        uint64_t start = s->tick - slot % DTMF_SLOT;
+        unsigned k = (unsigned)(slot % DTMF_SLOT);
+        unsigned step = k < DTMF_UPDATES ? k + 1 : DTMF_UPDATES;
+        p[1] = (uint8_t)((k == 0 ? 0x80 : 0) | DTMF_PT);
+        put32(p + 4, s->ts0 + (uint32_t)(start * c->codec->ts_step));
+        p[12] = dtmf_event_code(s->dtmf[slot / DTMF_SLOT]);
+        p[13] = (uint8_t)((k + 1 >= DTMF_UPDATES ? 0x80 : 0) | 10); /* E, volume -10 dBm0 */
+        put16(p + 14, (uint16_t)(step * c->codec->ts_step));
+        len = 4;
+    } else {
+        const struct packet *pk;
+        if (nominal >= s->marker_at && nominal < s->marker_at + MARK_PACKETS * RTP_PTIME_US)
+            pk = &s->silence[(nominal - s->marker_at) / RTP_PTIME_US];
+        else
+            pk = &s->tone->pkt[s->tick % CACHE_PACKETS];
+        memcpy(p + 12, pk->data, pk->len);
+        len = pk->len;
+    }
+    if (c->srtp) {
+        /* libsrtp wants the packet 32-bit aligned and room for the tag after it. */
+        union {
+            uint32_t align;
+            uint8_t b[12 + MAX_PAYLOAD + SRTP_MAX_TRAILER_LEN];
+        } sp;
+        int n = (int)(12 + len);
+        if (!s->srtp)
+            s->srtp = srtp_session(c, dir);
+        memcpy(sp.b, p, (size_t)n);
+        srtp_err_status_t err = srtp_protect(s->srtp, sp.b, &n);
+        if (err != srtp_err_status_ok) {
+            fprintf(stderr, "gen_calls: srtp_protect failed (%d)\n", (int)err);
+            exit(1);
+        }
+        memcpy(p, sp.b, (size_t)n);
+        len = (size_t)n - 12;
+    }
+    emit_udp(w, t, from->media_ip, from->media_port, to->media_ip, to->media_port, 12 + len, 0xb8);
     s->seq++;
     s->tick++;
     s->marker = false;
@@ -955,9 +1248,11 @@ static int write_truth(const char *path, const struct options *o, const struct c
     }
     fprintf(f,
             "{\n  \"generator\": \"gen_calls\",\n  \"seed\": %" PRIu64 ",\n  \"start\": %" PRId64
-            ",\n  \"codec\": \"%s\",\n  \"packets\": %" PRIu64 ",\n  \"sip_messages\": %" PRIu64
-            ",\n  \"rtp_packets\": %" PRIu64 ",\n  \"calls\": [\n",
-            o->seed, o->start, o->pt == 0 ? "pcmu" : "pcma", w->packets, w->sip, w->rtp);
+            ",\n  \"codec\": \"%s\",\n  \"dtmf\": \"%s\",\n  \"srtp\": %s,\n  \"packets\": %" PRIu64
+            ",\n  \"sip_messages\": %" PRIu64 ",\n  \"rtp_packets\": %" PRIu64
+            ",\n  \"calls\": [\n",
+            o->seed, o->start, o->codec->name, o->dtmf, o->srtp ? "true" : "false", w->packets,
+            w->sip, w->rtp);
     for (size_t i = 0; i < n; i++) {
         const struct call *c = &calls[i];
         fputs("    {\"call_id\": ", f);
@@ -988,7 +1283,8 @@ static int write_truth(const char *path, const struct options *o, const struct c
                                    : "\"callee\"");
         fprintf(f, ", \"hold\": %s, \"auth_challenge\": %s",
                 c->outcome == O_HOLD ? "true" : "false", c->outcome == O_AUTH ? "true" : "false");
-        fprintf(f, ", \"codec\": \"%s\"", c->pt == 0 ? "pcmu" : "pcma");
+        fprintf(f, ", \"codec\": \"%s\", \"payload_type\": %d, \"rate\": %d", c->codec->name,
+                c->codec->pt, c->codec->pcm_rate);
         fprintf(f, ", \"caller_addr\": \"%s\", \"callee_addr\": \"%s\"",
                 ip_text(c->caller.sig_ip).s, ip_text(c->callee.sig_ip).s);
         fprintf(f, ", \"caller_rtp\": \"%s:%u\", \"callee_rtp\": \"%s:%u\"",
@@ -1003,9 +1299,19 @@ static int write_truth(const char *path, const struct options *o, const struct c
         json_time(f, o, media ? c->rtp[1].marker_at : -1);
         fprintf(f, ", \"caller_ssrc\": %" PRIu32 ", \"callee_ssrc\": %" PRIu32,
                 media ? c->rtp[0].ssrc : 0, media ? c->rtp[1].ssrc : 0);
-        fprintf(f,
-                ", \"rtp_packets_caller\": %" PRIu64 ", \"rtp_packets_callee\": %" PRIu64 "}%s\n",
-                c->rtp[0].sent, c->rtp[1].sent, i + 1 < n ? "," : "");
+        fprintf(f, ", \"rtp_packets_caller\": %" PRIu64 ", \"rtp_packets_callee\": %" PRIu64,
+                c->rtp[0].sent, c->rtp[1].sent);
+        if (c->srtp)
+            fprintf(f, ", \"caller_srtp_key\": \"%s\", \"callee_srtp_key\": \"%s\"",
+                    srtp_key_text(c, 0).s, srtp_key_text(c, 1).s);
+        fputs(", \"dtmf\": [", f);
+        for (size_t k = 0; media && k < c->rtp[0].ndtmf; k++) {
+            const struct rtp_stream *s = &c->rtp[0];
+            fprintf(f, "%s{\"digit\": \"%c\", \"at\": ", k ? ", " : "", s->dtmf[k]);
+            json_time(f, o, s->start + (int64_t)(s->dtmf_tick + k * DTMF_SLOT) * RTP_PTIME_US);
+            fputs("}", f);
+        }
+        fprintf(f, "]}%s\n", i + 1 < n ? "," : "");
     }
     fputs("  ]\n}\n", f);
     if (fclose(f) != 0) {
@@ -1020,13 +1326,19 @@ static int write_truth(const char *path, const struct options *o, const struct c
 
 static void usage(FILE *f)
 {
-    fputs("usage: gen_calls [--calls N] [--duration S] [--concurrency C] [--codec pcmu|pcma]\n"
-          "                 [--seed N] [--start EPOCH] [--scenario mix|answered] -o FILE.pcap\n"
+    fputs("usage: gen_calls [--calls N] [--duration S] [--concurrency C]\n"
+          "                 [--codec pcmu|pcma|g722|g729|opus] [--seed N] [--start EPOCH]\n"
+          "                 [--scenario mix|answered] [--dtmf DIGITS] [--srtp] -o FILE.pcap\n"
           "Writes N SIP calls (default 1000) of about S seconds of talk (default 20) with\n"
-          "G.711 RTP both ways to FILE.pcap, and what they are to FILE.truth.json.\n"
-          "C calls overlap (default N: starts spread evenly over one call length).\n"
-          "The default scenario is mix (answered, cancelled, busy, rejected, 401, hold) for\n"
-          "up to 100 calls and answered beyond.  Same arguments, same bytes.\n",
+          "RTP both ways (default codec pcmu) to FILE.pcap, and what they are to\n"
+          "FILE.truth.json.  C calls overlap (default N: starts spread evenly over one call\n"
+          "length).  The default scenario is mix (answered, cancelled, busy, rejected, 401,\n"
+          "hold) for up to 100 calls and answered beyond.  Same arguments, same bytes.\n"
+          "In a g722 or opus capture, the first plainly answered call's callee tone is\n"
+          "5000 Hz: only a wideband recording keeps it.  With --dtmf, every answered caller\n"
+          "sends the DIGITS (0-9 * # A-D) as RFC 4733 events 3 s after the answer, 100 ms\n"
+          "each with 100 ms between them.  With --srtp, media is SRTP (RFC 3711,\n"
+          "AES_CM_128_HMAC_SHA1_80) keyed by a=crypto in each party's SDP (RFC 4568).\n",
           f);
 }
 
@@ -1045,14 +1357,23 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){
-        .calls = 1000, .duration = 20.0, .pt = 0, .seed = 1, .start = 1700000000, .scenario = -1};
+    *o = (struct options){.calls = 1000,
+                          .duration = 20.0,
+                          .codec = &codecs[0],
+                          .seed = 1,
+                          .start = 1700000000,
+                          .scenario = -1,
+                          .dtmf = ""};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t u;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             exit(0);
+        }
+        if (strcmp(a, "--srtp") == 0) {
+            o->srtp = true;
+            continue;
         }
         if (!v) {
             fprintf(stderr, "gen_calls: %s: missing value\n", a);
@@ -1071,10 +1392,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             }
         } else if (strcmp(a, "--concurrency") == 0 && parse_u64(v, 10000000, &u) && u > 0) {
             o->concurrency = (unsigned long)u;
-        } else if (strcmp(a, "--codec") == 0 && strcmp(v, "pcmu") == 0) {
-            o->pt = 0;
-        } else if (strcmp(a, "--codec") == 0 && strcmp(v, "pcma") == 0) {
-            o->pt = 8;
+        } else if (strcmp(a, "--codec") == 0 && codec_by_name(v)) {
+            o->codec = codec_by_name(v);
         } else if (strcmp(a, "--seed") == 0 && parse_u64(v, UINT64_MAX, &u)) {
             o->seed = u;
         } else if (strcmp(a, "--start") == 0 && parse_u64(v, 4000000000ULL, &u)) {
@@ -1083,6 +1402,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->scenario = 0;
         } else if (strcmp(a, "--scenario") == 0 && strcmp(v, "answered") == 0) {
             o->scenario = 1;
+        } else if (strcmp(a, "--dtmf") == 0 && strlen(v) <= MAX_DTMF &&
+                   strspn(v, "0123456789*#ABCD") == strlen(v)) {
+            o->dtmf = v;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             o->out = v;
         } else {
@@ -1138,7 +1460,9 @@ int main(int argc, char **argv)
         return 1;
     }
     struct prng r = {o.seed};
-    struct tone_cache tones = {0};
+    struct tone_cache tones;
+    tone_cache_init(&tones, o.codec);
+    bool wideband_check = o.codec->pcm_rate > 8000;
     int64_t prev_start = 0;
     for (unsigned long i = 0; i < o.calls; i++) {
         enum outcome oc = o.scenario == 0 ? mix_outcome(i) : O_ANSWERED;
@@ -1149,7 +1473,8 @@ int main(int argc, char **argv)
             t0 = ends.v[0].t + 10 * MSEC;
         prev_start = t0;
         struct call *c = &calls[i];
-        plan_call(c, &r, (uint32_t)i, t0, o.duration, oc, o.pt);
+        plan_call(c, &r, (uint32_t)i, t0, o.duration, oc, o.codec);
+        c->srtp = o.srtp;
         struct heap_item end = {c->ev[c->nev - 1].t, 0};
         if (ends.n == conc)
             heap_replace_top(&ends, &end);
@@ -1157,8 +1482,16 @@ int main(int argc, char **argv)
             heap_push(&ends, end);
         heap_push(&h, (struct heap_item){c->ev[0].t, (uint32_t)(i * 3)});
         if (c->t_answer >= 0) {
+            /* One call of a wideband capture has its callee tone above 4 kHz, which only
+             * survives a recording that is really wideband. */
+            if (wideband_check && oc == O_ANSWERED) {
+                c->rtp[1].hz = WIDEBAND_CHECK_HZ;
+                wideband_check = false;
+            }
+            schedule_dtmf(&c->rtp[0], o.dtmf, c->t_answer);
             for (int d = 0; d < 2; d++) {
-                c->rtp[d].tone = tone_get(&tones, c->rtp[d].hz, o.pt);
+                c->rtp[d].tone = tone_get(&tones, c->rtp[d].hz);
+                c->rtp[d].silence = tones.silence;
                 int64_t t = rtp_next_time(&c->rtp[d]);
                 if (t >= 0)
                     heap_push(&h, (struct heap_item){t, (uint32_t)(i * 3 + 1 + d)});
@@ -1166,6 +1499,10 @@ int main(int argc, char **argv)
         }
     }
 
+    if (o.srtp && srtp_init() != srtp_err_status_ok) {
+        fprintf(stderr, "gen_calls: srtp_init failed\n");
+        return 1;
+    }
     pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
     if (!dead) {
         fprintf(stderr, "gen_calls: pcap_open_dead failed\n");
@@ -1200,8 +1537,13 @@ int main(int argc, char **argv)
             emit_sip(w, c, &c->ev[c->next_ev++]);
             next = c->next_ev < c->nev ? c->ev[c->next_ev].t : -1;
         } else {
+            struct rtp_stream *s = &c->rtp[stream - 1];
             emit_rtp(w, c, stream - 1, top.t);
-            next = rtp_next_time(&c->rtp[stream - 1]);
+            next = rtp_next_time(s);
+            if (next < 0 && s->srtp) {
+                srtp_dealloc(s->srtp);
+                s->srtp = NULL;
+            }
         }
         if (next >= 0) {
             if (next < top.t) {
@@ -1247,6 +1589,8 @@ int main(int argc, char **argv)
     free(truth);
     free(w);
     tone_cache_free(&tones);
+    if (o.srtp)
+        srtp_shutdown();
     free(h.v);
     free(ends.v);
     free(calls);
