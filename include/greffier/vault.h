@@ -111,7 +111,8 @@ void vault_reader_close(struct vault_reader *r);
  * are copied unchanged: they authenticate only the immutable part of the header).
  * Every chunk is authenticated first; the new file replaces the old atomically (write,
  * fsync, rename, fsync the folder).  sha256 (65 bytes) and bytes describe the new
- * file.  Returns VAULT_OK or the failure's status with err set. */
+ * file; sha256 is "" when the file was already sealed for pk (left untouched).
+ * Returns VAULT_OK or the failure's status with err set. */
 enum vault_status vault_rekey_file(const char *path, const char *keys_dir,
                                    const struct vault_pubkey *pk, char *sha256, uint64_t *bytes,
                                    char *err, size_t errsize);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +123,9 @@ struct recording_file *recording_file_create(const char *data_dir, pkt_time_t st
         recording_file_abort(rf);
         return NULL;
     }
+    /* Held until close: vault_recover() leaves a locked .part alone (a running daemon's
+     * recording), and only closes those whose writer died. */
+    (void)flock(rf->fd, LOCK_EX | LOCK_NB);
     rf->sync_interval_s = sync_interval_s ? sync_interval_s : 5;
     clock_gettime(CLOCK_MONOTONIC, &rf->last_sync);
     struct byte_sink sink = {.write = sealed_write, .user = rf};
@@ -137,6 +141,36 @@ int recording_file_write(void *user, const uint8_t *data, size_t len)
 {
     struct recording_file *rf = user;
     return vault_writer_write(rf->vw, data, len);
+}
+
+/* The recording already in place: its hash and size replace the new one's. */
+static int hash_existing(struct recording_file *rf)
+{
+    uint8_t buf[16384];
+    int fd = open(rf->final_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || EVP_DigestInit_ex(rf->sha, EVP_sha256(), NULL) != 1) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    rf->bytes = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        EVP_DigestUpdate(rf->sha, buf, (size_t)n);
+        rf->bytes += (uint64_t)n;
+    }
+    close(fd);
+    return 0;
 }
 
 int recording_file_commit(struct recording_file *rf, char *sha256, uint64_t *bytes, char *err,
@@ -158,11 +192,17 @@ int recording_file_commit(struct recording_file *rf, char *sha256, uint64_t *byt
         return -1;
     }
     rf->fd = -1;
-    if (rename(rf->tmp_path, rf->final_path) != 0) {
-        snprintf(err, errsize, "%s: %s", rf->final_path, strerror(errno));
-        recording_file_abort(rf);
-        return -1;
+    /* link() never replaces: a re-import of the same call (same start and Call-ID, so
+     * the same name) keeps the recording the index already describes; its data key was
+     * random, so a new one would differ from the index's SHA-256. */
+    if (link(rf->tmp_path, rf->final_path) != 0) {
+        if (errno != EEXIST || hash_existing(rf) != 0) {
+            snprintf(err, errsize, "%s: %s", rf->final_path, strerror(errno));
+            recording_file_abort(rf);
+            return -1;
+        }
     }
+    unlink(rf->tmp_path);
     int dfd = open(rf->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,15 +47,27 @@ static int walk(const char *dir, int depth)
         if (!S_ISREG(sb.st_mode) || len <= 5 || strcmp(e->d_name + len - 5, ".part") != 0)
             continue;
         snprintf(final, sizeof(final), "%.*s", n - 5, path);
+        /* A writer holds an flock on its .part file (recording_file.c): a recording
+         * still being written by a running daemon is not touched. */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            close(fd);
+            continue;
+        }
         /* Never replace a finished recording of the same name. */
         if (access(final, F_OK) == 0) {
             log_msg(LOG_WARNING, "vault: %s: left as it is (%s exists)", path, final);
+            close(fd);
             continue;
         }
         if (rename(path, final) != 0) {
             log_msg(LOG_ERR, "vault: %s: %s", path, strerror(errno));
+            close(fd);
             continue;
         }
+        close(fd);
         log_msg(LOG_WARNING, "vault: %s: recovered after a crash (truncated, not indexed)",
                 final);
         found++;
