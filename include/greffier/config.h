@@ -65,6 +65,9 @@ struct config {
     unsigned jitter_window_ms;  /* how long audio waits for late packets, default 500 */
     unsigned reorder_slots;     /* packets held per stream to undo reordering, default 16 */
 
+    /* [vault] */
+    unsigned seal_interval_s; /* fdatasync of a recording at least this often, default 5 */
+
     /* [daemon] */
     char user[64]; /* account the daemon switches to when started as root, default greffier */
 

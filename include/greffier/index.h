@@ -80,6 +80,15 @@ struct recording_info {
  * call_rowid and media_state set), -2 when there is no such call, -1 on error. */
 int index_get_recording(struct index *ix, int64_t call_rowid, struct recording_info *out);
 
+/* The call ids that have a recording row, ascending, in *ids (malloc'd; the caller
+ * frees).  Returns their number, -1 on error. */
+long index_recording_ids(struct index *ix, int64_t **ids);
+
+/* After `greffier rekey` rewrote a recording's header: its new SHA-256 (64 hex digits)
+ * and size.  Returns 0, -1 when there is no such recording or on error (logged). */
+int index_update_recording_file(struct index *ix, int64_t call_rowid, const char *sha256,
+                                uint64_t bytes);
+
 /* `greffier call ID`: one JSON object, every member of the `calls --json` object plus
  * the call's streams, events, SIP messages and media offers ("sip_messages" is the
  * array of messages here, not their count).  Returns 1, 0 when there is no such call

@@ -2,14 +2,16 @@
  * recording_source.h - reading a stored recording back: the one place that knows how a
  * recording file is kept on disk.
  *
- * Today the file under DATA_DIR/recordings/ is the Ogg Opus stream itself and the index
- * keeps its SHA-256.  When the vault seals recordings (AEAD chunks), these two functions
- * change and their callers (greffier audio, the web player) do not: they read plain
- * Ogg Opus bytes through a byte_source and ask whether the file is intact.
+ * The file under DATA_DIR/recordings/ is sealed by the vault (include/greffier/vault.h,
+ * docs/FORMAT.md) and the index keeps the SHA-256 of the sealed file.  Callers
+ * (greffier audio, verify, the web player) read plain Ogg Opus bytes through a
+ * byte_source and ask whether the file is intact; opening needs the recording's
+ * private key in DATA_DIR/keys.
  */
 #ifndef GREFFIER_RECORDING_SOURCE_H
 #define GREFFIER_RECORDING_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "greffier/index.h"
@@ -26,10 +28,26 @@ struct recording_source *recording_open_source(const char *data_dir,
                                                struct byte_source *src, char *err, size_t errsize);
 void recording_source_close(struct recording_source *rs);
 
-/* Checks the stored file against what the index recorded when it was written (today its
- * size and SHA-256, read in one streaming pass).  Returns 0 when intact, 1 when altered
- * (err says how), -1 when it cannot be checked (missing, unreadable; err says why). */
+/* Checks the stored file against what the index recorded when it was written (its size
+ * and SHA-256) and authenticates every chunk (recording_check).  Returns 0 when intact,
+ * 1 when altered or truncated (err says how), -1 when it cannot be checked (missing,
+ * unreadable, no private key; err says why). */
 int recording_verify(const char *data_dir, const struct recording_info *info, char *err,
                      size_t errsize);
+
+enum recording_state {
+    RECORDING_OK,
+    RECORDING_TRUNCATED, /* every chunk present authenticates; the end is missing */
+    RECORDING_TAMPERED,  /* a byte differs from what was written */
+    RECORDING_MISSING,   /* no file at the indexed path */
+    RECORDING_UNCHECKED, /* unreadable, no SHA-256 in the index, bad path */
+};
+
+/* The detailed check behind recording_verify and `greffier verify`: SHA-256 and size
+ * against the index (no key needed), then, when the private key named by the file is in
+ * DATA_DIR/keys, every chunk's tag and the last flag.  *keyed tells whether the chunks
+ * were checked.  err says why when not RECORDING_OK (and "sha256 only" when keyless). */
+enum recording_state recording_check(const char *data_dir, const struct recording_info *info,
+                                     bool *keyed, char *err, size_t errsize);
 
 #endif

@@ -34,6 +34,10 @@ int cli_parse_common(struct cli *cli, int argc, char **argv, const char *usage);
 /* Opens the data directory's index, printing why not on failure. */
 struct index *cli_open_index(struct cli *cli);
 
+/* Closes the .part recordings a crash left (vault_recover), logging how many: at the
+ * start of import and capture, once the index is open. */
+void cli_recover_recordings(struct cli *cli);
+
 /* A call ID as `greffier calls` shows it: decimal digits only, > 0. */
 bool cli_parse_call_id(const char *s, int64_t *out);
 
@@ -45,5 +49,8 @@ int cmd_capture(struct cli *cli, int argc, char **argv);
 int cmd_call(struct cli *cli, int argc, char **argv);
 int cmd_audio(struct cli *cli, int argc, char **argv);
 int cmd_streams(struct cli *cli, int argc, char **argv);
+int cmd_verify(struct cli *cli, int argc, char **argv);
+int cmd_keygen(struct cli *cli, int argc, char **argv);
+int cmd_rekey(struct cli *cli, int argc, char **argv);
 
 #endif

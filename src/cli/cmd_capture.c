@@ -34,6 +34,7 @@
 #include "greffier/pipeline.h"
 #include "greffier/privdrop.h"
 #include "greffier/sdnotify.h"
+#include "greffier/vault.h"
 
 enum {
     POLL_MS = 250,        /* longest wait for packets: timers and signals are this late */
@@ -311,6 +312,16 @@ int cmd_capture(struct cli *cli, int argc, char **argv)
         goto out;
     }
     log_privileges();
+    /* As the daemon's user, who must read the key at each recording: fail at start
+     * rather than at every call. */
+    struct vault_pubkey *pk = vault_load_newest_pubkey(cli->cfg.data_dir, err, sizeof(err));
+    if (!pk) {
+        log_msg(LOG_ERR, "capture: %s", err);
+        goto out;
+    }
+    log_msg(LOG_INFO, "capture: recordings sealed for key %u", vault_pubkey_id(pk));
+    vault_pubkey_free(pk);
+    cli_recover_recordings(cli);
     if (access(cli->cfg.data_dir, R_OK | W_OK | X_OK) != 0)
         log_msg(LOG_WARNING,
                 "capture: %s is not writable by uid %u: recordings will fail (chown it to the "

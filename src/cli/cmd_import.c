@@ -7,7 +7,9 @@
 
 #include "cli.h"
 #include "greffier/index.h"
+#include "greffier/log.h"
 #include "greffier/pipeline.h"
+#include "greffier/vault.h"
 
 /* Shared by every subcommand that only takes -c/-d before its operands. */
 int cli_parse_common(struct cli *cli, int argc, char **argv, const char *usage)
@@ -33,6 +35,14 @@ struct index *cli_open_index(struct cli *cli)
     return ix;
 }
 
+void cli_recover_recordings(struct cli *cli)
+{
+    int n = vault_recover(cli->cfg.data_dir);
+    if (n > 0)
+        log_msg(LOG_WARNING, "%d recording(s) interrupted by a crash closed as truncated (not "
+                             "indexed: greffier verify --all lists them)", n);
+}
+
 int cmd_import(struct cli *cli, int argc, char **argv)
 {
     int first = cli_parse_common(cli, argc, argv, "[-d DIR] import FILE...");
@@ -48,6 +58,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
     struct index *ix = cli_open_index(cli);
     if (!ix)
         return EXIT_FAIL;
+    cli_recover_recordings(cli);
 
     struct counters counters = {0};
     struct pipeline *p = pipeline_new(&cli->cfg, ix, &counters);

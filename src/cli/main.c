@@ -30,6 +30,11 @@ static const struct command commands[] = {
      "audio ID -o FILE.ogg|.wav   write a call's recording (Opus, or 16-bit WAV)"},
     {"streams", cmd_streams,
      "streams --unmatched         RTP streams that matched no call (JSON)"},
+    {"verify", cmd_verify,
+     "verify ID...|--all          is each recording intact: ok, truncated, tampered, missing"},
+    {"keygen", cmd_keygen, "keygen                      a new recording key pair (the next id)"},
+    {"rekey", cmd_rekey,
+     "rekey [--retire OLD_ID]     every recording's key re-wrapped for the newest key pair"},
     {"config", cmd_config, "config check                validate the configuration file"},
     {"capture", cmd_capture, "capture                     the capture daemon (systemd: Type=notify)"},
 };

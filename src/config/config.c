@@ -605,6 +605,12 @@ static const struct keyword keywords[] = {
     {"media", "reorder_slots", &t_uint, AT(reorder_slots), .min = 2, .max = 256, .def = "16",
      .help = "RTP packets held per stream to put reordered packets back in sequence."},
 
+    {"vault", "seal_interval", &t_seconds, AT(seal_interval_s), .min = 1, .max = 3600,
+     .def = "5",
+     .help = "Recordings are sealed in 4 KiB chunks (about 2.7 s of audio at 12 kbit/s), each "
+             "written as soon as it is full; at least this often the file is also flushed to "
+             "disk (fdatasync), so a crash loses at most this long plus one chunk."},
+
     {"daemon", "user", &t_path, AT(user), .def = "greffier",
      .help = "Account that `greffier capture` switches to once its capture sockets are open, "
              "when started as root. \"root\" keeps root (not recommended: packet parsing would "

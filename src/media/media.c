@@ -380,6 +380,7 @@ void media_free(struct media *m)
         media_result_free(&r);
     }
     media_drain_unmatched(m, NULL, NULL);
+    vault_pubkey_free(m->pubkey);
     free(m);
 }
 

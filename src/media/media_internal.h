@@ -16,6 +16,7 @@
 #include "greffier/ogg_opus.h"
 #include "greffier/rtp.h"
 #include "greffier/srtp_keys.h"
+#include "greffier/vault.h"
 #include "recording_file.h"
 #include "timeline.h"
 
@@ -119,6 +120,9 @@ struct media {
     struct counters *counters;
     char data_dir[4096];
     unsigned frame_ms;
+    /* The newest recording public key, loaded at the first recording (the capture side
+     * never holds a private key); NULL until then or when it could not be loaded. */
+    struct vault_pubkey *pubkey;
     struct expectation *exp[EXP_BUCKETS];
     uint64_t exp_generation;
     struct media_stream *flows[FLOW_BUCKETS];

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "greffier/json.h"
 #include "greffier/log.h"
 #include "greffier/timefmt.h"
 #include "media_internal.h"
@@ -76,6 +77,36 @@ static int writer_sink(void *user, const uint8_t *data, size_t len)
     return recording_file_write(user, data, len);
 }
 
+/* The metadata sealed in the recording's header (docs/FORMAT.md), so that the index
+ * could be rebuilt from the recordings alone.  malloc'd JSON, NULL when out of memory. */
+static char *recording_meta(const struct call *c, pkt_time_t start, size_t *len)
+{
+    char *buf = NULL, when[TIME_ISO_SIZE];
+    FILE *f = open_memstream(&buf, len);
+    if (!f)
+        return NULL;
+    struct json_writer w;
+    json_init(&w, f, false);
+    json_object_begin(&w);
+    json_key(&w, "call_id");
+    json_string(&w, c->call_id);
+    json_key(&w, "start");
+    json_string(&w, time_format_iso_ms(start, when, sizeof(when)));
+    json_key(&w, "start_us");
+    json_int(&w, (int64_t)start);
+    json_key(&w, "caller");
+    json_string(&w, c->caller.number);
+    json_key(&w, "callee");
+    json_string(&w, c->callee.number);
+    json_object_end(&w);
+    int ok = json_finish(&w);
+    if (fclose(f) != 0 || ok != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_audio)
 {
     if (cm->recording)
@@ -95,10 +126,24 @@ bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_a
     if (c->end && start >= c->end)
         return false;
 
-    char err[256], when[TIME_ISO_SIZE];
+    char err[512], when[TIME_ISO_SIZE];
     cm->rate = call_rate(c);
-    cm->file = recording_file_create(m->data_dir, start, c->call_id, cm->relpath,
-                                     sizeof(cm->relpath), err, sizeof(err));
+    /* Loaded once per media stage: a key made by `greffier keygen` is used from the
+     * next start.  A missing key fails each recording (and says so) until then. */
+    if (!m->pubkey)
+        m->pubkey = vault_load_newest_pubkey(m->data_dir, err, sizeof(err));
+    if (!m->pubkey)
+        goto fail;
+    size_t metalen = 0;
+    char *meta = recording_meta(c, start, &metalen);
+    if (!meta) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto fail;
+    }
+    cm->file = recording_file_create(m->data_dir, start, c->call_id, m->pubkey, meta, metalen,
+                                     m->cfg->seal_interval_s, cm->relpath, sizeof(cm->relpath),
+                                     err, sizeof(err));
+    free(meta);
     if (!cm->file)
         goto fail;
     char cid[160], caller[80], callee[80], started[80];

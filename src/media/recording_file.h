@@ -1,10 +1,14 @@
 /*
  * recording_file.h - private to the media stage: where a recording's bytes go.
  *
- * A byte_sink writing DIR/recordings/YYYY/MM/DD/NAME.ogg under a temporary name,
- * hashing every byte (SHA-256, OpenSSL EVP) as it goes; commit fsyncs the file,
- * renames it into place and fsyncs the folder, so a recording either exists whole or
- * not at all.  (The vault wraps this sink with encryption.)
+ * A byte_sink that seals what it is given (the vault: docs/FORMAT.md) into
+ * DIR/recordings/YYYY/MM/DD/NAME.gfv under a temporary name NAME.gfv.part, hashing
+ * every SEALED byte (SHA-256, OpenSSL EVP) as it goes, so that the index's hash is of
+ * the file as stored and can be checked without any key.  Each sealed chunk is written
+ * as soon as it is full, and the file is fdatasynced at least every sync_interval_s;
+ * commit seals the last chunk, fsyncs the file, renames it into place and fsyncs the
+ * folder, so a recording either exists whole or not at all (a crash leaves a .part
+ * file that vault_recover() closes).
  */
 #ifndef GREFFIER_MEDIA_RECORDING_FILE_H
 #define GREFFIER_MEDIA_RECORDING_FILE_H
@@ -13,15 +17,21 @@
 #include <stdint.h>
 
 #include "greffier/packet.h"
+#include "greffier/vault.h"
 
 struct recording_file;
 
-/* relpath receives the path relative to data_dir (at least 256 bytes). */
+/* relpath receives the path relative to data_dir (at least 256 bytes).  meta (metalen
+ * bytes, JSON) is sealed into the header.  Only pk, a public key, is needed. */
 struct recording_file *recording_file_create(const char *data_dir, pkt_time_t start,
-                                             const char *call_id, char *relpath,
+                                             const char *call_id, const struct vault_pubkey *pk,
+                                             const void *meta, size_t metalen,
+                                             unsigned sync_interval_s, char *relpath,
                                              size_t relsize, char *err, size_t errsize);
+/* The byte_sink write function: plaintext (Ogg Opus) in, sealed chunks to disk. */
 int recording_file_write(void *rf, const uint8_t *data, size_t len);
-/* 0 when the file is durable in its place; sha256 (65 bytes) and bytes filled. */
+/* 0 when the file is durable in its place; sha256 (65 bytes) and bytes filled (of the
+ * sealed file). */
 int recording_file_commit(struct recording_file *rf, char *sha256, uint64_t *bytes, char *err,
                           size_t errsize);
 /* Removes the temporary file (an unanswered call, a failure). */

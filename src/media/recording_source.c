@@ -2,10 +2,11 @@
  * recording_source.c - a stored recording read back as Ogg Opus bytes, and checked
  * against the index.
  *
- * Recordings are plain Ogg Opus files for now; the index holds each one's size and
- * SHA-256 (FIPS 180-4, through OpenSSL's EVP interface) from the moment it was written.
- * The vault replaces both functions with AEAD chunk decryption and verification
- * (docs/ARCHITECTURE.md); nothing else reads a recording file directly.
+ * Recordings are sealed by the vault (docs/FORMAT.md); the index holds the size and
+ * SHA-256 (FIPS 180-4, through OpenSSL's EVP interface) of each sealed file from the
+ * moment it was written.  Reading decrypts through vault_reader with the private key of
+ * DATA_DIR/keys; checking compares the hash (no key needed) and then authenticates
+ * every chunk.  Nothing else reads a recording file directly.
  *
  * The path comes from the index, which a curious admin can edit: it must stay inside the
  * data directory (relative, no "..", not a symbolic link at the end).
@@ -21,11 +22,12 @@
 #include <unistd.h>
 
 #include "greffier/recording_source.h"
+#include "greffier/vault.h"
 
 enum { PATH_SIZE = 4352, HASH_CHUNK = 64 * 1024 };
 
 struct recording_source {
-    int fd;
+    struct vault_reader *r;
 };
 
 /* Relative, every component a name (no "", ".", ".."). */
@@ -65,8 +67,10 @@ static int open_stored(const char *data_dir, const struct recording_info *info, 
     }
     int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
+        int e = errno;
         snprintf(err, errsize, "recording %lld: %s: %s", (long long)info->call_rowid, file,
-                 strerror(errno));
+                 strerror(e));
+        errno = e; /* recording_check tells a missing file from an unreadable one */
         return -1;
     }
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -78,22 +82,12 @@ static int open_stored(const char *data_dir, const struct recording_info *info, 
     return fd;
 }
 
-static long fd_read(void *user, uint8_t *buf, size_t len)
-{
-    struct recording_source *rs = user;
-    for (;;) {
-        ssize_t n = read(rs->fd, buf, len);
-        if (n >= 0)
-            return (long)n;
-        if (errno != EINTR)
-            return -1;
-    }
-}
-
 struct recording_source *recording_open_source(const char *data_dir,
                                                const struct recording_info *info,
                                                struct byte_source *src, char *err, size_t errsize)
 {
+    char keys[PATH_SIZE], why[512];
+    enum vault_status st;
     int fd = open_stored(data_dir, info, err, errsize);
     if (fd < 0)
         return NULL;
@@ -103,9 +97,17 @@ struct recording_source *recording_open_source(const char *data_dir,
         close(fd);
         return NULL;
     }
-    rs->fd = fd;
-    src->read = fd_read;
-    src->user = rs;
+    snprintf(keys, sizeof(keys), "%s/keys", data_dir);
+    /* A recording the index knows as truncated plays up to its last complete chunk. */
+    unsigned flags = strcmp(info->state, "truncated") == 0 ? VAULT_OPEN_ALLOW_TRUNCATED : 0;
+    rs->r = vault_reader_open(fd, keys, flags, &st, why, sizeof(why));
+    if (!rs->r) {
+        snprintf(err, errsize, "recording %lld: %s: %s", (long long)info->call_rowid, info->path,
+                 why);
+        free(rs);
+        return NULL;
+    }
+    vault_reader_source(rs->r, src);
     return rs;
 }
 
@@ -113,55 +115,37 @@ void recording_source_close(struct recording_source *rs)
 {
     if (!rs)
         return;
-    close(rs->fd);
+    vault_reader_close(rs->r);
     free(rs);
 }
 
-int recording_verify(const char *data_dir, const struct recording_info *info, char *err,
-                     size_t errsize)
+/* SHA-256 and size of the whole file on fd; 0 or -1 (errno set). */
+static int hash_fd(int fd, char got[65], uint64_t *total)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    char got[2 * EVP_MAX_MD_SIZE + 1];
-    uint64_t total = 0;
     int ret = -1;
-    uint8_t *buf = NULL;
-    EVP_MD_CTX *ctx = NULL;
-
-    if (strnlen(info->sha256, sizeof(info->sha256)) != 64) {
-        snprintf(err, errsize, "recording %lld: the index holds no SHA-256 for it",
-                 (long long)info->call_rowid);
-        return -1;
-    }
-    int fd = open_stored(data_dir, info, err, errsize);
-    if (fd < 0)
-        return -1;
-    buf = malloc(HASH_CHUNK);
-    ctx = EVP_MD_CTX_new();
+    uint8_t *buf = malloc(HASH_CHUNK);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    *total = 0;
     if (!buf || !ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-        snprintf(err, errsize, "recording %lld: cannot start SHA-256", (long long)info->call_rowid);
+        errno = ENOMEM;
         goto out;
     }
     for (;;) {
         ssize_t n = read(fd, buf, HASH_CHUNK);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            snprintf(err, errsize, "recording %lld: %s: %s", (long long)info->call_rowid,
-                     info->path, strerror(errno));
+        if (n < 0)
             goto out;
-        }
         if (n == 0)
             break;
-        if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
-            snprintf(err, errsize, "recording %lld: SHA-256 failed", (long long)info->call_rowid);
-            goto out;
-        }
-        total += (uint64_t)n;
+        EVP_DigestUpdate(ctx, buf, (size_t)n);
+        *total += (uint64_t)n;
     }
     if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
-        snprintf(err, errsize, "recording %lld: SHA-256 failed", (long long)info->call_rowid);
+        errno = EIO;
         goto out;
     }
     for (unsigned i = 0; i < mdlen; i++) {
@@ -170,26 +154,107 @@ int recording_verify(const char *data_dir, const struct recording_info *info, ch
     }
     got[2 * mdlen] = '\0';
     ret = 0;
-    if (strcasecmp(got, info->sha256) != 0 && total != info->bytes) {
-        snprintf(err, errsize,
-                 "recording %lld is altered (sha256 mismatch; %llu bytes, the index says %llu)",
-                 (long long)info->call_rowid, (unsigned long long)total,
-                 (unsigned long long)info->bytes);
-        ret = 1;
-    } else if (strcasecmp(got, info->sha256) != 0) {
-        snprintf(err, errsize, "recording %lld is altered (sha256 mismatch)",
-                 (long long)info->call_rowid);
-        ret = 1;
-    } else if (total != info->bytes) {
-        /* The bytes are those that were written: it is the index that disagrees. */
-        snprintf(err, errsize, "recording %lld: %llu bytes, the index says %llu",
-                 (long long)info->call_rowid, (unsigned long long)total,
-                 (unsigned long long)info->bytes);
-        ret = 1;
-    }
 out:
     EVP_MD_CTX_free(ctx);
     free(buf);
-    close(fd);
     return ret;
+}
+
+/* Opens fd (which the reader then owns) and authenticates every chunk.  Returns the
+ * vault status, err set on failure. */
+static enum vault_status check_chunks(int fd, const char *keys, unsigned flags, char *err,
+                                      size_t errsize)
+{
+    enum vault_status st;
+    struct vault_reader *r = vault_reader_open(fd, keys, flags, &st, err, errsize);
+    if (!r)
+        return st;
+    st = vault_reader_check_all(r);
+    if (st != VAULT_OK)
+        snprintf(err, errsize, "%s", vault_reader_error(r));
+    vault_reader_close(r);
+    return st;
+}
+
+enum recording_state recording_check(const char *data_dir, const struct recording_info *info,
+                                     bool *keyed, char *err, size_t errsize)
+{
+    char got[65], keys[PATH_SIZE], why[512];
+    uint64_t total = 0;
+    long long id = (long long)info->call_rowid;
+    *keyed = false;
+
+    if (strnlen(info->sha256, sizeof(info->sha256)) != 64) {
+        snprintf(err, errsize, "recording %lld: the index holds no SHA-256 for it", id);
+        return RECORDING_UNCHECKED;
+    }
+    int fd = open_stored(data_dir, info, err, errsize);
+    if (fd < 0)
+        return errno == ENOENT ? RECORDING_MISSING : RECORDING_UNCHECKED;
+    if (hash_fd(fd, got, &total) != 0) {
+        snprintf(err, errsize, "recording %lld: %s: %s", id, info->path, strerror(errno));
+        close(fd);
+        return RECORDING_UNCHECKED;
+    }
+    bool sha_ok = strcasecmp(got, info->sha256) == 0, size_ok = total == info->bytes;
+    bool shorter = total < info->bytes;
+
+    /* The chunks, when the private key is here (the replay side). */
+    snprintf(keys, sizeof(keys), "%s/keys", data_dir);
+    enum vault_status st = check_chunks(fd, keys, 0, why, sizeof(why));
+    if (st == VAULT_E_KEY || st == VAULT_E_IO) {
+        /* No key: the hash alone decides (it was computed over the sealed bytes). */
+        if (sha_ok && size_ok) {
+            snprintf(err, errsize, "recording %lld: sha256 only (%s)", id, why);
+            return RECORDING_OK;
+        }
+        snprintf(err, errsize, "recording %lld is altered (sha256 mismatch; %llu bytes, the "
+                               "index says %llu)", id, (unsigned long long)total,
+                 (unsigned long long)info->bytes);
+        return shorter ? RECORDING_TRUNCATED : RECORDING_TAMPERED;
+    }
+    *keyed = true;
+    if (st == VAULT_OK && sha_ok && size_ok)
+        return RECORDING_OK;
+    if (st == VAULT_OK) {
+        snprintf(err, errsize, "recording %lld is altered (every chunk authenticates, but the "
+                               "sha256 differs from the index's)", id);
+        return RECORDING_TAMPERED;
+    }
+    /* A file cut short fails at its last record only: reopened as truncated, every chunk
+     * before the cut must still authenticate, and the index must expect more bytes (or
+     * already know it as truncated). */
+    if (st == VAULT_E_TRUNCATED || (st == VAULT_E_TAMPERED && shorter)) {
+        char why2[512];
+        int fd2 = open_stored(data_dir, info, why2, sizeof(why2));
+        enum vault_status st2 =
+            fd2 < 0 ? VAULT_E_IO
+                    : check_chunks(fd2, keys, VAULT_OPEN_ALLOW_TRUNCATED, why2, sizeof(why2));
+        if (st2 == VAULT_E_TRUNCATED &&
+            (shorter || (sha_ok && strcmp(info->state, "truncated") == 0))) {
+            snprintf(err, errsize, "recording %lld is truncated (%s; %llu bytes, the index "
+                                   "says %llu)", id, why, (unsigned long long)total,
+                     (unsigned long long)info->bytes);
+            return RECORDING_TRUNCATED;
+        }
+        if (st2 != VAULT_E_TRUNCATED && st2 != VAULT_OK)
+            snprintf(why, sizeof(why), "%s", why2);
+    }
+    snprintf(err, errsize, "recording %lld is altered (%s)", id, why);
+    return RECORDING_TAMPERED;
+}
+
+int recording_verify(const char *data_dir, const struct recording_info *info, char *err,
+                     size_t errsize)
+{
+    bool keyed;
+    switch (recording_check(data_dir, info, &keyed, err, errsize)) {
+    case RECORDING_OK:
+        return 0;
+    case RECORDING_TRUNCATED:
+    case RECORDING_TAMPERED:
+        return 1;
+    default:
+        return -1;
+    }
 }

@@ -2,11 +2,12 @@
  * test_audio_command.c - `greffier audio`, `greffier call` and `greffier streams` run as
  * a user runs them, on a data directory holding a real recording.
  *
- * No pipeline stage writes recordings yet, so the fixture does it: an Ogg Opus file
- * from ogg_opus_writer (440 Hz for the caller on channel 0, 1000 Hz for the callee on
- * channel 1) under DATA/recordings/, and the call with its media result in the index.
- * Then the binary (GREFFIER_BIN, default build/asan/greffier; skipped when absent)
- * exports it as .ogg (byte for byte) and .wav (libsndfile reads two channels at the
+ * The fixture writes a recording as the media stage does: an Ogg Opus stream from
+ * ogg_opus_writer (440 Hz for the caller on channel 0, 1000 Hz for the callee on
+ * channel 1) sealed by the vault with the data directory's recording public key under
+ * DATA/recordings/, and the call with its media result in the index.  Then the binary
+ * (GREFFIER_BIN, default build/asan/greffier; skipped when absent) exports it as .ogg
+ * (byte for byte the Ogg stream before sealing) and .wav (libsndfile reads two channels at the
  * rate and length recorded, each party on its side), and refuses what it must: an
  * unknown call, a call without recording, a bad ID, a bad extension, an altered or
  * missing file.  recording_open_source's path checks are tested directly.
@@ -24,8 +25,10 @@
 #include <unistd.h>
 
 #include "greffier/index.h"
+#include "greffier/keys.h"
 #include "greffier/ogg_opus.h"
 #include "greffier/recording_source.h"
+#include "greffier/vault.h"
 #include "jsoncheck.h"
 #include "testhelp.h"
 
@@ -44,16 +47,37 @@ static int sink_write(void *user, const uint8_t *p, size_t len)
     return fwrite(p, 1, len, user) == len ? 0 : -1;
 }
 
-/* Writes DATA/recordings/call-1.ogg; returns the samples per channel written. */
-static uint64_t write_recording(const char *path)
+/* The Ogg stream goes both to the plain copy (what `audio -o x.ogg` must give back)
+ * and to the vault writer sealing the stored file. */
+struct tee {
+    FILE *plain;
+    struct vault_writer *vw;
+};
+
+static int tee_write(void *user, const uint8_t *p, size_t len)
+{
+    struct tee *t = user;
+    if (fwrite(p, 1, len, t->plain) != len)
+        return -1;
+    return vault_writer_write(t->vw, p, len);
+}
+
+/* Writes the sealed DATA/recordings/call-1.gfv and its plaintext to plain_path; returns
+ * the samples per channel written. */
+static uint64_t write_recording(const char *path, const char *plain_path)
 {
     struct ogg_opus_settings set = {RATE, 12000, 20, 0, 1, {"ENCODER=test_audio_command", NULL}};
     char err[256];
     FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f)
+    FILE *plain = fopen(plain_path, "wb");
+    struct vault_pubkey *pk = vault_load_newest_pubkey(data, err, sizeof(err));
+    CHECK(f != NULL && plain != NULL && pk != NULL);
+    if (!f || !plain || !pk)
         return 0;
-    struct byte_sink sink = {sink_write, f};
+    struct byte_sink sealed = {sink_write, f};
+    struct tee tee = {plain, vault_writer_new(&sealed, pk, "{}", 2, 0, err, sizeof(err))};
+    CHECK(tee.vw != NULL);
+    struct byte_sink sink = {tee_write, &tee};
     struct ogg_opus_writer *w = ogg_opus_writer_new(&set, &sink, err, sizeof(err));
     CHECK(w != NULL);
     if (!w) {
@@ -70,9 +94,13 @@ static uint64_t write_recording(const char *path)
         CHECK_INT(ogg_opus_writer_push(w, left, right, 160), 0);
     }
     CHECK_INT(ogg_opus_writer_finish(w), 0);
+    CHECK_INT(vault_writer_finish(tee.vw), 0);
     uint64_t samples = ogg_opus_writer_samples(w);
     ogg_opus_writer_free(w);
+    vault_writer_free(tee.vw);
+    vault_pubkey_free(pk);
     CHECK_INT(fclose(f), 0);
+    CHECK_INT(fclose(plain), 0);
     return samples;
 }
 
@@ -374,16 +402,29 @@ static void flip_byte(const char *path, long at)
     fclose(f);
 }
 
+/* The stored name itself (.gfv) is not an output format. */
+static int extension_refused(int64_t id, const char *stored)
+{
+    char args[512];
+    snprintf(args, sizeof(args), "audio %lld -o '%s'", (long long)id, stored);
+    return run(args);
+}
+
 static void test_altered(int64_t id, const char *stored)
 {
     char args[512], path[256], copy[256];
     struct stat sb;
     CHECK_INT(stat(stored, &sb), 0);
 
-    /* Exporting over the stored file itself is refused, and leaves it alone. */
-    snprintf(args, sizeof(args), "audio %lld -o '%s'", (long long)id, stored);
+    /* Exporting over the stored file itself (here through a link with an .ogg name: the
+     * stored name ends in .gfv) is refused, and leaves it alone. */
+    snprintf(path, sizeof(path), "%s/stored-link.ogg", tmpdir);
+    CHECK_INT(symlink(stored, path), 0);
+    snprintf(args, sizeof(args), "audio %lld -o '%s'", (long long)id, path);
     CHECK_INT(run(args), 2);
     CHECK(strstr(err_text, "stored recording itself") != NULL);
+    CHECK_INT(unlink(path), 0);
+    CHECK_INT(extension_refused(id, stored), 2);
 
     /* One bit changed in the middle: nothing written, in either format. */
     snprintf(copy, sizeof(copy), "%s/orig.ogg", tmpdir);
@@ -396,21 +437,23 @@ static void test_altered(int64_t id, const char *stored)
         snprintf(args, sizeof(args), "audio %lld -o '%s'", (long long)id, path);
         CHECK_INT(run(args), 1);
         char want[96];
-        snprintf(want, sizeof(want), "recording %lld is altered (sha256 mismatch)", (long long)id);
+        snprintf(want, sizeof(want), "recording %lld is altered (chunk ", (long long)id);
         CHECK(strstr(err_text, want) != NULL);
         CHECK(!exists(path));
     }
-    /* Truncated: altered too. */
+    /* Truncated: refused too (the copy is intact again, then cut short). */
+    snprintf(args, sizeof(args), "cp '%s' '%s'", copy, stored);
+    CHECK_INT(system(args), 0);
     CHECK_INT(truncate(stored, sb.st_size - 10), 0);
     snprintf(args, sizeof(args), "audio %lld -o '%s/t.ogg'", (long long)id, outdir);
     CHECK_INT(run(args), 1);
-    CHECK(strstr(err_text, "is altered") != NULL);
+    CHECK(strstr(err_text, "is truncated") != NULL);
     CHECK_INT(leftovers(), 0);
 
     /* Missing: the message names the file. */
     CHECK_INT(unlink(stored), 0);
     CHECK_INT(run(args), 1);
-    CHECK(strstr(err_text, "recordings/call-1.ogg") != NULL);
+    CHECK(strstr(err_text, "recordings/call-1.gfv") != NULL);
     CHECK(strstr(err_text, "No such file") != NULL);
 
     /* Put back: exports again. */
@@ -495,18 +538,22 @@ int main(void)
     snprintf(outdir, sizeof(outdir), "%s/out", tmpdir);
     CHECK_INT(mkdir(data, 0700), 0);
     CHECK_INT(mkdir(outdir, 0700), 0);
-    char recdir[160], stored[200];
+    char recdir[160], stored[200], plain[200], err[256];
     snprintf(recdir, sizeof(recdir), "%s/recordings", data);
     CHECK_INT(mkdir(recdir, 0700), 0);
-    const char *rec_rel = "recordings/call-1.ogg";
+    snprintf(recdir, sizeof(recdir), "%s/keys", data);
+    CHECK_INT(mkdir(recdir, 0700), 0);
+    CHECK_INT(keys_generate_recording_pair(recdir, 1, err, sizeof(err)), 0);
+    const char *rec_rel = "recordings/call-1.gfv";
     snprintf(stored, sizeof(stored), "%s/%s", data, rec_rel);
+    snprintf(plain, sizeof(plain), "%s/plain.ogg", tmpdir);
 
-    uint64_t samples = write_recording(stored);
+    uint64_t samples = write_recording(stored, plain);
     CHECK_INT(samples, RATE * SECONDS);
     int64_t no_media_id = 0, id = make_index(rec_rel, samples, &no_media_id);
     CHECK(id > 0);
     if (id > 0) {
-        test_export(id, stored, samples);
+        test_export(id, plain, samples);
         test_refusals(id, no_media_id);
         test_call_and_streams(id);
         test_source_paths(rec_rel);

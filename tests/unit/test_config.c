@@ -56,6 +56,7 @@ static void test_defaults(void)
     CHECK_INT(c.buffer_mb, 64);
     CHECK(c.promiscuous);
     CHECK_INT(c.stats_interval_s, 10);
+    CHECK_INT(c.seal_interval_s, 5);
     CHECK_STR(c.user, "greffier");
     CHECK_INT(c.nsip_ports, 1);
     CHECK_INT(c.sip_ports[0], 5060);
