@@ -10,7 +10,8 @@
 #       IP_UAS=SUBNET.2.  TAG is a short word (3 letters at most) that keeps interface
 #       names within IFNAMSIZ.
 #   netns_up                     creates both namespaces and the veth pair, brings all up.
-#   capture_start CAP            tcpdump on the UAS side of the pair into CAP.
+#   capture_start CAP            tcpdump on the UAS side of the pair into CAP (immediate
+#                                mode: a packet still in a ring block when it stops is lost).
 #   capture_stop                 waits 0.5 s for the last packets, then stops tcpdump.
 #   wait_udp_listen NS ADDR PID  waits (5 s at most) until ADDR (ip:port) is bound in NS.
 #   skip, fail, step             messages; fail ends the test with status 1.
@@ -92,7 +93,7 @@ netns_up() {
 }
 
 capture_start() { # pcap file
-    ip netns exec "$NS_UAS" timeout 60 tcpdump -i "$IF_UAS" -n -U -s 0 -w "$1" \
+    ip netns exec "$NS_UAS" timeout 60 tcpdump -i "$IF_UAS" -n -U --immediate-mode -s 0 -w "$1" \
         >"$WORK/tcpdump.out" 2>"$WORK/tcpdump.err" &
     TCPDUMP_PID=$!
     PIDS+=("$TCPDUMP_PID")
