@@ -400,6 +400,10 @@ struct rtp_stream {
     int64_t start, stop;         /* first tick time, no tick at or after stop */
     int64_t gap_start, gap_stop; /* ticks in [gap_start, gap_stop) are not sent (hold) */
     int64_t marker_at;           /* nominal time of the 3 silent packets (alignment mark) */
+    int64_t mark0, mark_every;   /* time of mark 0 and between marks (0: only mark 0) */
+    int32_t ppm;                 /* the sender's clock is this far off the capture's */
+    uint64_t mark_tick;          /* first tick of mark next_mark, NO_MARK when no more */
+    uint64_t next_mark;
     uint64_t tick;               /* next tick number */
     uint32_t ssrc, ts0;
     uint16_t seq;
@@ -444,8 +448,49 @@ struct options {
     int scenario; /* -1 default, 0 mix, 1 answered */
     bool srtp;
     const char *dtmf; /* digits every answered caller sends, "" for none */
+    int32_t drift_ppm; /* the callee's sender clock against the capture's */
+    int64_t marks_every; /* microseconds between alignment marks, 0: only the first */
     const char *out;
 };
+
+/* ------------------------------------------------------------------------------------ */
+/* RTP ticks: when each 20 ms packet goes out, and which carry an alignment mark.       */
+
+#define NO_MARK UINT64_MAX
+
+/* Capture time of a stream's tick before jitter.  A sender whose clock runs ppm fast
+ * sends each packet ppm later by the capture's clock while its RTP timestamps still step
+ * by one packet: what a test of clock drift correction needs.  Integer arithmetic keeps
+ * a drift-free stream's times exactly start + tick * 20 ms. */
+static int64_t tick_time(const struct rtp_stream *s, uint64_t tick)
+{
+    return s->start + (int64_t)tick * RTP_PTIME_US * (1000000 + s->ppm) / 1000000;
+}
+
+/* First tick of alignment mark j (mark 0 two seconds after the answer, then one every
+ * mark_every): the first tick sent at or after the mark's time that is not in a hold gap.
+ * Marks after the first must fit before the stream stops; NO_MARK when there is none. */
+static uint64_t mark_tick(const struct rtp_stream *s, uint64_t j)
+{
+    if (j > 0 && s->mark_every == 0)
+        return NO_MARK;
+    int64_t at = s->mark0 + (int64_t)j * s->mark_every;
+    uint64_t k = 0;
+    if (at > s->start) {
+        int64_t period = RTP_PTIME_US * (1000000 + s->ppm);
+        k = (uint64_t)(((at - s->start) * 1000000 + period - 1) / period);
+        /* The division above may round one tick off the one tick_time() truncates. */
+        while (tick_time(s, k) < at)
+            k++;
+        while (k > 0 && tick_time(s, k - 1) >= at)
+            k--;
+    }
+    while (tick_time(s, k) >= s->gap_start && tick_time(s, k) < s->gap_stop)
+        k++;
+    if (j > 0 && tick_time(s, k + MARK_PACKETS - 1) >= s->stop)
+        return NO_MARK;
+    return k;
+}
 
 static const char *const first_names[] = {
     "Alice",   "Bruno",  "Camille", "David",  "Elodie", "Francois", "Gaelle", "Hugo",
@@ -512,9 +557,10 @@ static struct sip_event resp(const struct sip_event *rq, int64_t t, uint16_t cod
 }
 
 /* Plans one call: parties, addresses, every SIP message with its time, RTP windows. */
-static void plan_call(struct call *c, struct prng *r, uint32_t index, int64_t t0, double duration,
-                      enum outcome outcome, const struct codec *codec)
+static void plan_call(struct call *c, struct prng *r, uint32_t index, int64_t t0,
+                      const struct options *o, enum outcome outcome)
 {
+    const struct codec *codec = o->codec;
     memset(c, 0, sizeof(*c));
     c->index = index;
     c->seed = prng_next(r);
@@ -663,7 +709,7 @@ static void plan_call(struct call *c, struct prng *r, uint32_t index, int64_t t0
     add_ev(c, ack);
     int64_t t_ack = t;
 
-    int64_t talk = (int64_t)(duration * USEC);
+    int64_t talk = (int64_t)(o->duration * USEC);
     talk += prng_range(r, -talk / 10, talk / 10);
     if (talk < USEC)
         talk = USEC;
@@ -721,14 +767,15 @@ static void plan_call(struct call *c, struct prng *r, uint32_t index, int64_t t0
         s->seq = (uint16_t)prng_next(r);
         s->marker = true;
         s->hz = d == 0 ? (int)prng_range(r, 15, 35) * 20 : (int)prng_range(r, 18, 30) * 50;
+        s->ppm = d == 1 ? o->drift_ppm : 0;
         /* The alignment mark: 60 ms of digital silence in the tone, in both directions,
-         * from the first packet two seconds after the answer that is not in a hold gap.
-         * A test finds both in the recording and checks they line up with capture time. */
-        int64_t mark = t_ok + 2000 * MSEC;
-        int64_t k = mark > s->start ? (mark - s->start + RTP_PTIME_US - 1) / RTP_PTIME_US : 0;
-        s->marker_at = s->start + k * RTP_PTIME_US;
-        while (s->marker_at >= s->gap_start && s->marker_at < s->gap_stop)
-            s->marker_at += RTP_PTIME_US;
+         * from the first packet two seconds after the answer that is not in a hold gap,
+         * and with --marks-every one more every so many seconds.  A test finds them in
+         * the recording and checks they line up with capture time. */
+        s->mark0 = t_ok + 2000 * MSEC;
+        s->mark_every = o->marks_every;
+        s->mark_tick = mark_tick(s, 0);
+        s->marker_at = tick_time(s, s->mark_tick);
         s->jitter.s = prng_next(r);
     }
 }
@@ -1059,7 +1106,7 @@ static void schedule_dtmf(struct rtp_stream *s, const char *digits, int64_t t_an
     s->ndtmf = 0;
     while (digits[s->ndtmf]) {
         uint64_t last = s->dtmf_tick + s->ndtmf * DTMF_SLOT + DTMF_PACKETS - 1;
-        if (s->start + (int64_t)last * RTP_PTIME_US >= s->stop)
+        if (tick_time(s, last) >= s->stop)
             break;
         s->ndtmf++;
     }
@@ -1069,7 +1116,7 @@ static void schedule_dtmf(struct rtp_stream *s, const char *digits, int64_t t_an
 static int64_t rtp_next_time(struct rtp_stream *s)
 {
     for (;;) {
-        int64_t nominal = s->start + (int64_t)s->tick * RTP_PTIME_US;
+        int64_t nominal = tick_time(s, s->tick);
         if (nominal >= s->stop)
             return -1;
         if (nominal >= s->gap_start && nominal < s->gap_stop) {
@@ -1095,7 +1142,6 @@ static void emit_rtp(struct writer *w, struct call *c, int dir, int64_t t)
     put16(p + 2, s->seq);
     put32(p + 4, s->ts0 + clock);
     put32(p + 8, s->ssrc);
-    int64_t nominal = s->start + (int64_t)s->tick * RTP_PTIME_US;
     size_t len;
     uint64_t slot = s->tick - s->dtmf_tick; /* huge before the first digit */
     if (slot < s->ndtmf * DTMF_SLOT && slot % DTMF_SLOT < DTMF_PACKETS) {
@@ -1113,8 +1159,10 @@ static void emit_rtp(struct writer *w, struct call *c, int dir, int64_t t)
         len = 4;
     } else {
         const struct packet *pk;
-        if (nominal >= s->marker_at && nominal < s->marker_at + MARK_PACKETS * RTP_PTIME_US)
-            pk = &s->silence[(nominal - s->marker_at) / RTP_PTIME_US];
+        while (s->mark_tick != NO_MARK && s->tick >= s->mark_tick + MARK_PACKETS)
+            s->mark_tick = mark_tick(s, ++s->next_mark);
+        if (s->mark_tick != NO_MARK && s->tick >= s->mark_tick)
+            pk = &s->silence[s->tick - s->mark_tick];
         else
             pk = &s->tone->pkt[s->tick % CACHE_PACKETS];
         memcpy(p + 12, pk->data, pk->len);
@@ -1238,6 +1286,25 @@ static void json_time(FILE *f, const struct options *o, int64_t t)
     fprintf(f, "%" PRId64 ".%03" PRId64, ms / 1000, ms % 1000);
 }
 
+/* Every alignment mark of an answered call, as "marks": [{"caller": T, "callee": T}...],
+ * T the capture time of the mark's first silent packet before jitter, null when that
+ * direction stopped before it. */
+static void write_marks(FILE *f, const struct options *o, const struct call *c)
+{
+    fputs(", \"marks\": [", f);
+    for (uint64_t j = 0; c->t_answer >= 0; j++) {
+        uint64_t k[2] = {mark_tick(&c->rtp[0], j), mark_tick(&c->rtp[1], j)};
+        if (k[0] == NO_MARK && k[1] == NO_MARK)
+            break;
+        fprintf(f, "%s{\"caller\": ", j ? ", " : "");
+        json_time(f, o, k[0] == NO_MARK ? -1 : tick_time(&c->rtp[0], k[0]));
+        fputs(", \"callee\": ", f);
+        json_time(f, o, k[1] == NO_MARK ? -1 : tick_time(&c->rtp[1], k[1]));
+        fputs("}", f);
+    }
+    fputs("]", f);
+}
+
 static int write_truth(const char *path, const struct options *o, const struct call *calls,
                        size_t n, const struct writer *w)
 {
@@ -1249,10 +1316,14 @@ static int write_truth(const char *path, const struct options *o, const struct c
     fprintf(f,
             "{\n  \"generator\": \"gen_calls\",\n  \"seed\": %" PRIu64 ",\n  \"start\": %" PRId64
             ",\n  \"codec\": \"%s\",\n  \"dtmf\": \"%s\",\n  \"srtp\": %s,\n  \"packets\": %" PRIu64
-            ",\n  \"sip_messages\": %" PRIu64 ",\n  \"rtp_packets\": %" PRIu64
-            ",\n  \"calls\": [\n",
+            ",\n  \"sip_messages\": %" PRIu64 ",\n  \"rtp_packets\": %" PRIu64 ",\n",
             o->seed, o->start, o->codec->name, o->dtmf, o->srtp ? "true" : "false", w->packets,
             w->sip, w->rtp);
+    if (o->drift_ppm)
+        fprintf(f, "  \"drift_ppm\": %" PRId32 ",\n", o->drift_ppm);
+    if (o->marks_every)
+        fprintf(f, "  \"marks_every\": %" PRId64 ",\n", (int64_t)(o->marks_every / USEC));
+    fputs("  \"calls\": [\n", f);
     for (size_t i = 0; i < n; i++) {
         const struct call *c = &calls[i];
         fputs("    {\"call_id\": ", f);
@@ -1308,10 +1379,13 @@ static int write_truth(const char *path, const struct options *o, const struct c
         for (size_t k = 0; media && k < c->rtp[0].ndtmf; k++) {
             const struct rtp_stream *s = &c->rtp[0];
             fprintf(f, "%s{\"digit\": \"%c\", \"at\": ", k ? ", " : "", s->dtmf[k]);
-            json_time(f, o, s->start + (int64_t)(s->dtmf_tick + k * DTMF_SLOT) * RTP_PTIME_US);
+            json_time(f, o, tick_time(s, s->dtmf_tick + k * DTMF_SLOT));
             fputs("}", f);
         }
-        fprintf(f, "]}%s\n", i + 1 < n ? "," : "");
+        fputs("]", f);
+        if (o->marks_every)
+            write_marks(f, o, c);
+        fprintf(f, "}%s\n", i + 1 < n ? "," : "");
     }
     fputs("  ]\n}\n", f);
     if (fclose(f) != 0) {
@@ -1328,7 +1402,8 @@ static void usage(FILE *f)
 {
     fputs("usage: gen_calls [--calls N] [--duration S] [--concurrency C]\n"
           "                 [--codec pcmu|pcma|g722|g729|opus] [--seed N] [--start EPOCH]\n"
-          "                 [--scenario mix|answered] [--dtmf DIGITS] [--srtp] -o FILE.pcap\n"
+          "                 [--scenario mix|answered] [--dtmf DIGITS] [--srtp]\n"
+          "                 [--drift-ppm N] [--marks-every S] -o FILE.pcap\n"
           "Writes N SIP calls (default 1000) of about S seconds of talk (default 20) with\n"
           "RTP both ways (default codec pcmu) to FILE.pcap, and what they are to\n"
           "FILE.truth.json.  C calls overlap (default N: starts spread evenly over one call\n"
@@ -1338,7 +1413,12 @@ static void usage(FILE *f)
           "5000 Hz: only a wideband recording keeps it.  With --dtmf, every answered caller\n"
           "sends the DIGITS (0-9 * # A-D) as RFC 4733 events 3 s after the answer, 100 ms\n"
           "each with 100 ms between them.  With --srtp, media is SRTP (RFC 3711,\n"
-          "AES_CM_128_HMAC_SHA1_80) keyed by a=crypto in each party's SDP (RFC 4568).\n",
+          "AES_CM_128_HMAC_SHA1_80) keyed by a=crypto in each party's SDP (RFC 4568).\n"
+          "Every answered call has 60 ms of digital silence in both directions 2 s after\n"
+          "the answer (truth caller_marker, callee_marker); --marks-every S adds one every\n"
+          "S seconds (truth \"marks\").  With --drift-ppm N (-10000 to 10000) the callee's\n"
+          "clock runs N ppm slow: it sends every 20 ms * (1 + N/1e6) of capture time while\n"
+          "its RTP timestamps step by 20 ms.\n",
           f);
 }
 
@@ -1350,6 +1430,19 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
         return false;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || *end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s)
+        return false;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
         return false;
     *out = v;
     return true;
@@ -1367,6 +1460,7 @@ static int parse_args(int argc, char **argv, struct options *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t u;
+        long l;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             exit(0);
@@ -1405,6 +1499,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         } else if (strcmp(a, "--dtmf") == 0 && strlen(v) <= MAX_DTMF &&
                    strspn(v, "0123456789*#ABCD") == strlen(v)) {
             o->dtmf = v;
+        } else if (strcmp(a, "--drift-ppm") == 0 && parse_int(v, -10000, 10000, &l)) {
+            o->drift_ppm = (int32_t)l;
+        } else if (strcmp(a, "--marks-every") == 0 && parse_u64(v, 86400, &u) && u > 0) {
+            o->marks_every = (int64_t)u * USEC;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             o->out = v;
         } else {
@@ -1473,7 +1571,7 @@ int main(int argc, char **argv)
             t0 = ends.v[0].t + 10 * MSEC;
         prev_start = t0;
         struct call *c = &calls[i];
-        plan_call(c, &r, (uint32_t)i, t0, o.duration, oc, o.codec);
+        plan_call(c, &r, (uint32_t)i, t0, &o, oc);
         c->srtp = o.srtp;
         struct heap_item end = {c->ev[c->nev - 1].t, 0};
         if (ends.n == conc)

@@ -20,74 +20,11 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
-BIN=${GREFFIER_BIN:-$PWD/build/greffier}
-NS_UAC=greffier-lc-uac-$$
-NS_UAS=greffier-lc-uas-$$
-IF_UAC=glca$$
-IF_UAS=glcb$$
-IP_UAC=10.214.0.1
-IP_UAS=10.214.0.2
-
-skip() { echo "SKIP: $*"; exit 0; }
-fail() { echo "FAIL: $*"; FAILED=1; exit 1; }
-step() { printf '[%2ds] %s\n' $((SECONDS - T0)) "$*"; }
-T0=$SECONDS
-FAILED=0
-
-[ "$(id -u)" = 0 ] || skip "not root: network namespaces need root"
-command -v ip >/dev/null 2>&1 || skip "no ip command (iproute2)"
-for tool in sipp python3 timeout setpriv; do
-    command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (make deps installs it)"
-done
-[ -x "$BIN" ] || fail "greffier binary $BIN missing (set GREFFIER_BIN or build it)"
+. tests/integration/lib_netns.sh
+netns_begin live_capture lc 10.214.0 sipp python3 setpriv
 id nobody >/dev/null 2>&1 || fail "no user nobody on this system"
-
-if [ -n "${TEST_OUT:-}" ]; then
-    WORK=$TEST_OUT/live_capture
-    rm -rf "$WORK"
-    mkdir -p "$WORK" || exit 2
-else
-    WORK=$(mktemp -d /tmp/greffier-live.XXXXXX) || exit 2
-fi
 chmod 0755 "$WORK" # nobody must reach its data directory below
-
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null
-    done
-    sleep 0.2
-    for pid in "${PIDS[@]}"; do
-        kill -KILL "$pid" 2>/dev/null
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null
-    done
-    timeout 10 ip netns del "$NS_UAC" 2>/dev/null
-    timeout 10 ip netns del "$NS_UAS" 2>/dev/null
-    if [ "$FAILED" != 0 ]; then
-        echo "logs kept in $WORK"
-    elif [ -z "${TEST_OUT:-}" ]; then
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-trap 'FAILED=1; exit 130' INT TERM HUP
-
-# --- network -------------------------------------------------------------------------------
-timeout 10 ip netns add "$NS_UAC" 2>"$WORK/netns.err" ||
-    skip "ip netns unavailable: $(head -n 1 "$WORK/netns.err")"
-timeout 10 ip netns add "$NS_UAS" || fail "ip netns add $NS_UAS"
-timeout 10 ip link add "$IF_UAC" netns "$NS_UAC" type veth peer name "$IF_UAS" netns "$NS_UAS" ||
-    fail "cannot create the veth pair"
-for side in "$NS_UAC $IF_UAC $IP_UAC" "$NS_UAS $IF_UAS $IP_UAS"; do
-    read -r ns dev addr <<<"$side"
-    timeout 10 ip -n "$ns" addr add "$addr/30" dev "$dev" || fail "address on $dev"
-    timeout 10 ip -n "$ns" link set "$dev" up || fail "link up $dev"
-    timeout 10 ip -n "$ns" link set lo up || fail "lo up in $ns"
-done
-step "namespaces $NS_UAC ($IP_UAC) and $NS_UAS ($IP_UAS) are up"
+netns_up
 
 write_conf() { # file data_dir user
     cat >"$1" <<EOF

@@ -1,7 +1,10 @@
 #!/bin/bash
 # sipp_netns.sh - greffier against real SIP peers: SIPp places and answers calls across a
 # veth pair between two private network namespaces, tcpdump records the wire, greffier
-# imports the capture, and its call list must agree with what SIPp did.
+# imports the capture, and its call list must agree with what SIPp did.  Each answered
+# call must have a recording (media_state "recorded") lasting from answer to BYE within
+# 60 ms, audible (RMS) in every channel that carried RTP, and streams whose packet counts
+# are what tshark counts on the wire for the same address pairs.
 #
 # The calls (one SIPp UAC, one SIPp UAS, both built from scenarios written below):
 #   5 answered: INVITE/100/180/200/ACK, ~7 s of PCMA RTP (SIPp plays Debian's
@@ -16,73 +19,14 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
-BIN=${GREFFIER_BIN:-$PWD/build/greffier}
-NS_UAC=greffier-uac-$$
-NS_UAS=greffier-uas-$$
-IF_UAC=gfa$$
-IF_UAS=gfb$$
-IP_UAC=10.213.0.1
-IP_UAS=10.213.0.2
+. tests/integration/lib_netns.sh
+netns_begin sipp_netns s 10.213.0 sipp tcpdump tshark python3 ss
 PAUSE_MS=7200 # the call after ACK: g711a.pcap lasts 7.05 s
 NCALLS=8
-
-skip() { echo "SKIP: $*"; exit 0; }
-fail() { echo "FAIL: $*"; FAILED=1; exit 1; }
-step() { printf '[%2ds] %s\n' $((SECONDS - T0)) "$*"; }
-T0=$SECONDS
-FAILED=0
-
-[ "$(id -u)" = 0 ] || skip "not root: network namespaces need root"
-command -v ip >/dev/null 2>&1 || skip "no ip command (iproute2)"
-for tool in sipp tcpdump tshark python3 timeout ss; do
-    command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (make deps installs it)"
-done
-[ -x "$BIN" ] || fail "greffier binary $BIN missing (set GREFFIER_BIN or build it)"
 PCAP_AUDIO=/usr/share/sip-tester/g711a.pcap
-
-if [ -n "${TEST_OUT:-}" ]; then
-    WORK=$TEST_OUT/sipp_netns
-    rm -rf "$WORK"
-    mkdir -p "$WORK" || exit 2
-else
-    WORK=$(mktemp -d /tmp/greffier-sipp.XXXXXX) || exit 2
-fi
 CAP=$WORK/wire.pcap
 DATA=$WORK/data
-
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null
-    done
-    timeout 10 ip netns del "$NS_UAC" 2>/dev/null
-    timeout 10 ip netns del "$NS_UAS" 2>/dev/null
-    if [ "$FAILED" != 0 ]; then
-        echo "logs and capture kept in $WORK"
-    elif [ -z "${TEST_OUT:-}" ]; then
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-trap 'FAILED=1; exit 130' INT TERM HUP
-
-# --- network: two namespaces joined by a veth pair, nothing in the host namespace -------
-timeout 10 ip netns add "$NS_UAC" 2>"$WORK/netns.err" ||
-    skip "ip netns unavailable: $(head -n 1 "$WORK/netns.err")"
-timeout 10 ip netns add "$NS_UAS" || fail "ip netns add $NS_UAS"
-timeout 10 ip link add "$IF_UAC" netns "$NS_UAC" type veth peer name "$IF_UAS" netns "$NS_UAS" ||
-    fail "cannot create the veth pair"
-for side in "$NS_UAC $IF_UAC $IP_UAC" "$NS_UAS $IF_UAS $IP_UAS"; do
-    read -r ns dev addr <<<"$side"
-    timeout 10 ip -n "$ns" addr add "$addr/30" dev "$dev" || fail "address on $dev"
-    timeout 10 ip -n "$ns" link set "$dev" up || fail "link up $dev"
-    timeout 10 ip -n "$ns" link set lo up || fail "lo up in $ns"
-done
-step "namespaces $NS_UAC ($IP_UAC) and $NS_UAS ($IP_UAS) are up"
+netns_up
 
 # --- scenarios ---------------------------------------------------------------------------
 cat >"$WORK/calls.csv" <<'EOF'
@@ -272,30 +216,14 @@ cat >"$WORK/uas.xml" <<'EOF'
 EOF
 
 # --- capture, then the calls -------------------------------------------------------------
-ip netns exec "$NS_UAS" timeout 60 tcpdump -i "$IF_UAS" -n -U -s 0 -w "$CAP" \
-    >"$WORK/tcpdump.out" 2>"$WORK/tcpdump.err" &
-TCPDUMP_PID=$!
-PIDS+=("$TCPDUMP_PID")
-for _ in $(seq 50); do
-    grep -q "listening on" "$WORK/tcpdump.err" 2>/dev/null && break
-    kill -0 "$TCPDUMP_PID" 2>/dev/null || break
-    sleep 0.1
-done
-grep -q "listening on" "$WORK/tcpdump.err" ||
-    fail "tcpdump did not start: $(tail -n 2 "$WORK/tcpdump.err")"
-step "tcpdump is capturing on $IF_UAS"
+capture_start "$CAP"
 
 (cd "$WORK" && exec ip netns exec "$NS_UAS" timeout 40 sipp -sf uas.xml -i "$IP_UAS" -p 5060 \
     -mi "$IP_UAS" -mp 6000 -rtp_echo -m "$NCALLS" -nostdin -trace_stat -stf uas_stat.csv \
     -fd 1 -trace_err -timeout 30 -timeout_error >uas.out 2>uas.err) &
 UAS_PID=$!
 PIDS+=("$UAS_PID")
-for _ in $(seq 50); do
-    ip netns exec "$NS_UAS" ss -lun 2>/dev/null | grep -q "$IP_UAS:5060" && break
-    kill -0 "$UAS_PID" 2>/dev/null || break
-    sleep 0.1
-done
-ip netns exec "$NS_UAS" ss -lun 2>/dev/null | grep -q "$IP_UAS:5060" ||
+wait_udp_listen "$NS_UAS" "$IP_UAS:5060" "$UAS_PID" ||
     fail "sipp UAS is not listening: $(tail -n 3 "$WORK/uas.err" "$WORK/uas.out" 2>/dev/null)"
 step "sipp UAS listening on $IP_UAS:5060"
 
@@ -311,10 +239,7 @@ UAC_RC=$?
 wait "$UAS_PID"
 UAS_RC=$?
 step "sipp UAC exit $UAC_RC, UAS exit $UAS_RC"
-sleep 0.5 # let the last echoed RTP and 200 OK reach tcpdump
-kill -INT "$TCPDUMP_PID" 2>/dev/null
-wait "$TCPDUMP_PID"
-step "tcpdump stopped: $(grep -E 'packets? captured' "$WORK/tcpdump.err")"
+capture_stop
 
 [ "$UAC_RC" = 0 ] || fail "sipp UAC failed (exit $UAC_RC): $(tail -n 5 "$WORK/uac.err"; \
     cat "$WORK"/uac_*errors.log 2>/dev/null | head -n 20)"
@@ -337,7 +262,8 @@ step "sipp says: $SIPP_OK successful, $SIPP_FAILED failed calls"
 timeout 60 tshark -r "$CAP" -Y sip -T fields -E separator='|' -e sip.Call-ID -e sip.Method \
     -e sip.Status-Code -e sip.CSeq.method -e sip.from.user -e sip.from.display.info \
     -e sip.to.user >"$WORK/sip.txt" 2>"$WORK/tshark.err" || fail "tshark failed on $CAP"
-timeout 60 tshark -r "$CAP" -Y 'udp && !sip' -T fields -e udp.srcport >"$WORK/rtp.txt" \
+timeout 60 tshark -r "$CAP" -Y 'udp && !sip' -T fields -e ip.src -e udp.srcport -e ip.dst \
+    -e udp.dstport >"$WORK/rtp.txt" \
     2>>"$WORK/tshark.err" || fail "tshark failed on $CAP"
 python3 - "$WORK/sip.txt" "$WORK/expected.json" <<'EOF' || fail "capture does not hold the expected SIP"
 import json, sys
@@ -472,5 +398,66 @@ print("greffier: %d calls agree with sipp and the wire (%d answered, %d busy)" %
 EOF
     fail "greffier's calls disagree with sipp (see above; $WORK/calls.json)"
 
-step "PASS: greffier agrees with sipp on $NCALLS calls"
+step "greffier's call list agrees with sipp"
+
+# --- the recordings of the answered calls -----------------------------------------------
+python3 - "$BIN" "$DATA" "$WORK/calls.json" "$WORK/rtp.txt" "$WORK" <<'EOF' ||
+import array, json, math, subprocess, sys, wave
+from collections import Counter
+from datetime import datetime
+
+BIN, DATA, CALLS, RTP, WORK = sys.argv[1:6]
+MIN_RMS = 200  # g711a.pcap is speech at around -20 dBFS (RMS in the thousands)
+errors = []
+wire = Counter("%s:%s>%s:%s" % tuple(line.split()) for line in open(RTP) if len(line.split()) == 4)
+
+def when(v):
+    return datetime.strptime(v, "%Y-%m-%dT%H:%M:%S.%fZ")
+
+def greffier(*args):
+    return subprocess.run([BIN, "-d", DATA] + list(args), capture_output=True, text=True,
+                          timeout=60, check=True).stdout
+
+answered = [c for c in json.load(open(CALLS)) if c.get("status") == "answered"]
+for c in answered:
+    cid, rec = c["call_id"], c.get("recording")
+    if c.get("media_state") != "recorded" or not rec:
+        errors.append("%s: media_state %r, recording %r" % (cid, c.get("media_state"), rec))
+        continue
+    talk = (when(c["end"]) - when(c["answer"])).total_seconds()
+    if abs(rec["duration_s"] - talk) > 0.060:
+        errors.append("%s: recording %.3f s, answer to BYE %.3f s" % (cid, rec["duration_s"], talk))
+    streams = json.loads(greffier("call", str(c["id"])))["streams"]
+    for s in streams:
+        key = "%s>%s" % (s["src"], s["dst"])
+        if s["packets"] != wire.get(key):
+            errors.append("%s: stream %s: %d packets, tshark counts %s" % (cid, key, s["packets"],
+                                                                          wire.get(key)))
+    wav = "%s/call-%d.wav" % (WORK, c["id"])
+    greffier("audio", str(c["id"]), "-o", wav)
+    with wave.open(wav) as w:
+        ch = w.getnchannels()
+        x = array.array("h", w.readframes(w.getnframes()))
+    levels = []
+    for k in sorted({s["channel"] for s in streams if s["packets"] > 0}):
+        y = x[k::ch]
+        level = math.sqrt(sum(v * v for v in y) / max(1, len(y)))
+        levels.append("%d: %.0f" % (k, level))
+        if level < MIN_RMS:
+            errors.append("%s: channel %d carried RTP but its RMS is %.0f" % (cid, k, level))
+    if not levels:
+        errors.append("%s: no stream with packets" % cid)
+    print("%s: recording %.3f s (answer to BYE %.3f s), streams %s, RMS %s" % (
+        cid, rec["duration_s"], talk, " ".join("%s=%d" % (s["src"], s["packets"]) for s in streams),
+        ", ".join(levels)))
+for e in errors:
+    print("recordings:", e)
+if len(answered) != 5:
+    print("recordings: %d answered calls, want 5" % len(answered))
+    sys.exit(1)
+sys.exit(1 if errors else 0)
+EOF
+    fail "the recordings of the answered calls are not right (see above)"
+
+step "PASS: greffier agrees with sipp on $NCALLS calls and records the 5 answered ones"
 exit 0
