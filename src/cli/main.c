@@ -32,6 +32,9 @@ static const struct command commands[] = {
      "streams --unmatched         RTP streams that matched no call (JSON)"},
     {"config", cmd_config, "config check                validate the configuration file"},
     {"capture", cmd_capture, "capture                     the capture daemon (systemd: Type=notify)"},
+    {"user", cmd_user,
+     "user add|passwd|del|list    web accounts (add NAME --role R [--password-file F])"},
+    {"audit", cmd_audit, "audit verify|list           check the audit chain, or print it (JSON)"},
 };
 
 static void usage(FILE *out)
