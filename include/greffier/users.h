@@ -51,10 +51,10 @@ int user_password_check(const char *pw, size_t len, const char *stored);
 /* Each returns 0 on success; 1 when the user already exists (add) or does not (passwd,
  * del, lookup); -1 on error with err set.  The password is checked (length) and hashed
  * here. */
-int users_add(struct index *ix, const char *name, enum user_role role, const char *pw,
-              size_t pwlen, char *err, size_t errsize);
-int users_set_password(struct index *ix, const char *name, const char *pw, size_t pwlen,
-                       char *err, size_t errsize);
+int users_add(struct index *ix, const char *name, enum user_role role, const char *pw, size_t pwlen,
+              char *err, size_t errsize);
+int users_set_password(struct index *ix, const char *name, const char *pw, size_t pwlen, char *err,
+                       size_t errsize);
 int users_delete(struct index *ix, const char *name, char *err, size_t errsize);
 int users_lookup(struct index *ix, const char *name, struct user_record *out, char *err,
                  size_t errsize);

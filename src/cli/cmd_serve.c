@@ -29,12 +29,24 @@ static int run(struct cli *cli, int argc, char **argv, bool need_no_capture, con
     int ch;
     while ((ch = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
         switch (ch) {
-        case 'c': cli->config_path = optarg; break;
-        case 'd': cli->data_dir = optarg; break;
-        case 'n': no_capture = true; break;
-        case 'l': listen = optarg; break;
-        case 'h': printf("usage: greffier %s\n", usage); return EXIT_OK;
-        default: fprintf(stderr, "usage: greffier %s\n", usage); return EXIT_USAGE;
+        case 'c':
+            cli->config_path = optarg;
+            break;
+        case 'd':
+            cli->data_dir = optarg;
+            break;
+        case 'n':
+            no_capture = true;
+            break;
+        case 'l':
+            listen = optarg;
+            break;
+        case 'h':
+            printf("usage: greffier %s\n", usage);
+            return EXIT_OK;
+        default:
+            fprintf(stderr, "usage: greffier %s\n", usage);
+            return EXIT_USAGE;
         }
     }
     if (optind < argc) {

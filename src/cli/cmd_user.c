@@ -25,7 +25,7 @@
 #include "greffier/users.h"
 
 #define USER_USAGE                                                                                 \
-    "[-d DIR] user add NAME --role admin|supervisor|auditor [--password-file F] | "               \
+    "[-d DIR] user add NAME --role admin|supervisor|auditor [--password-file F] | "                \
     "user passwd NAME [--password-file F] | user del NAME | user list [--json]"
 
 /* Reads one line (without its newline) into buf; false on error or when too long. */
@@ -124,8 +124,10 @@ static void audit_user_change(struct index *ix, const char *action, const char *
 int cmd_user(struct cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"role", required_argument, NULL, 'r'}, {"password-file", required_argument, NULL, 'p'},
-        {"json", no_argument, NULL, 'j'},       {"help", no_argument, NULL, 'h'},
+        {"role", required_argument, NULL, 'r'},
+        {"password-file", required_argument, NULL, 'p'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *role_text = NULL, *pwfile = NULL;
@@ -133,13 +135,27 @@ int cmd_user(struct cli *cli, int argc, char **argv)
     int ch;
     while ((ch = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
         switch (ch) {
-        case 'c': cli->config_path = optarg; break;
-        case 'd': cli->data_dir = optarg; break;
-        case 'r': role_text = optarg; break;
-        case 'p': pwfile = optarg; break;
-        case 'j': json = true; break;
-        case 'h': printf("usage: greffier %s\n", USER_USAGE); return EXIT_OK;
-        default: fprintf(stderr, "usage: greffier %s\n", USER_USAGE); return EXIT_USAGE;
+        case 'c':
+            cli->config_path = optarg;
+            break;
+        case 'd':
+            cli->data_dir = optarg;
+            break;
+        case 'r':
+            role_text = optarg;
+            break;
+        case 'p':
+            pwfile = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            printf("usage: greffier %s\n", USER_USAGE);
+            return EXIT_OK;
+        default:
+            fprintf(stderr, "usage: greffier %s\n", USER_USAGE);
+            return EXIT_USAGE;
         }
     }
     const char *sub = optind < argc ? argv[optind] : "";
@@ -152,9 +168,8 @@ int cmd_user(struct cli *cli, int argc, char **argv)
         return EXIT_USAGE;
     }
     if (argc - optind != (is_list ? 1 : 2)) {
-        cli_usage_error(is_list ? "user list: unexpected argument"
-                                : "user %s: one user NAME expected",
-                        sub);
+        cli_usage_error(
+            is_list ? "user list: unexpected argument" : "user %s: one user NAME expected", sub);
         return EXIT_USAGE;
     }
     if (name && !user_name_valid(name)) {

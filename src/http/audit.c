@@ -38,8 +38,7 @@ static void read_test_now(void)
         if (time_parse_iso(s, &test_now))
             test_now_set = true;
         else
-            log_msg(LOG_WARNING, "audit: GREFFIER_TEST_NOW=\"%.40s\" is not ISO 8601: ignored",
-                    s);
+            log_msg(LOG_WARNING, "audit: GREFFIER_TEST_NOW=\"%.40s\" is not ISO 8601: ignored", s);
     }
 }
 
@@ -105,8 +104,8 @@ int audit_append(struct index *ix, const char *user, const char *action, const c
     const char *err = "begin";
     char prev[HASH_HEX + 1] = ZERO_HASH, hash[HASH_HEX + 1], ts[TIME_ISO_SIZE];
     bool own_txn = sqlite3_get_autocommit(db) != 0;
-    struct row r = {0, {ts, user ? user : "-", action, target ? target : "",
-                        detail ? detail : "{}"}};
+    struct row r = {0,
+                    {ts, user ? user : "-", action, target ? target : "", detail ? detail : "{}"}};
 
     /* IMMEDIATE: the last hash must not change between reading it and appending. */
     if (sqlite3_exec(db, own_txn ? "BEGIN IMMEDIATE" : "SAVEPOINT audit_append", NULL, NULL,
@@ -201,8 +200,8 @@ int audit_verify(struct index *ix, int64_t *rows, int64_t *bad_id, char *why, si
         *bad_id = r.id;
         ret = 1;
         if (r.id != expect_id) {
-            snprintf(why, whysize, "row %lld follows row %lld: rows are missing",
-                     (long long)r.id, (long long)expect_id - 1);
+            snprintf(why, whysize, "row %lld follows row %lld: rows are missing", (long long)r.id,
+                     (long long)expect_id - 1);
             break;
         }
         if (!row_prev || strcmp(row_prev, prev) != 0) {

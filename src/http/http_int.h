@@ -73,10 +73,11 @@ enum MHD_Result http_reply_error(struct http_req *rq, unsigned status, const cha
 /* Adds the headers every response carries (CSP, nosniff, no-referrer, no-store on the
  * API). */
 void http_security_headers(struct MHD_Response *resp, bool api);
-/* Builds the detail object from key/value text pairs (NULL-terminated list) and appends
- * an audit row; NULL values are left out. */
-void http_audit(struct http_req *rq, const char *user, const char *action, const char *target,
-                ...) __attribute__((sentinel));
+/* Builds the detail object from key/value text pairs (ended by AUDIT_END) and appends an
+ * audit row; NULL values are left out. */
+#define AUDIT_END ((const char *)NULL)
+void http_audit(struct http_req *rq, const char *user, const char *action, const char *target, ...)
+    __attribute__((sentinel));
 
 /* session.c */
 struct session_store *session_store_new(unsigned idle_s, unsigned max_s);

@@ -67,13 +67,13 @@ enum MHD_Result route_login(struct http_req *rq)
                                 "expected {\"user\": \"...\", \"password\": \"...\"}", NULL);
     if (!user_name_valid(name)) {
         OPENSSL_cleanse(pw, sizeof(pw));
-        http_audit(rq, "-", "login.fail", "", "reason", "invalid name", NULL);
+        http_audit(rq, "-", "login.fail", "", "reason", "invalid name", AUDIT_END);
         return http_reply_error(rq, MHD_HTTP_UNAUTHORIZED, "bad_credentials",
                                 "wrong user or password", NULL);
     }
     if (login_locked(rq->srv->throttle, name)) {
         OPENSSL_cleanse(pw, sizeof(pw));
-        http_audit(rq, name, "login.fail", name, "reason", "locked out", NULL);
+        http_audit(rq, name, "login.fail", name, "reason", "locked out", AUDIT_END);
         return http_reply_error(rq, MHD_HTTP_TOO_MANY_REQUESTS, "locked",
                                 "too many failed logins: try again in 15 minutes", NULL);
     }
@@ -89,11 +89,11 @@ enum MHD_Result route_login(struct http_req *rq)
     if (found != 0 || ok != 1) {
         bool locked = login_failed(rq->srv->throttle, name);
         http_audit(rq, name, "login.fail", name, "reason",
-                   found == 0 ? "wrong password" : "no such user", NULL);
+                   found == 0 ? "wrong password" : "no such user", AUDIT_END);
         if (locked) {
             log_msg(LOG_WARNING, "http: login: \"%s\" locked out for 15 minutes after 5 failures",
                     name);
-            http_audit(rq, name, "login.lockout", name, NULL);
+            http_audit(rq, name, "login.lockout", name, AUDIT_END);
         }
         return http_reply_error(rq, MHD_HTTP_UNAUTHORIZED, "bad_credentials",
                                 "wrong user or password", NULL);
@@ -108,7 +108,7 @@ enum MHD_Result route_login(struct http_req *rq)
                                 "cannot create a session", NULL);
     snprintf(cookie, sizeof(cookie), "greffier_session=%s; HttpOnly; SameSite=Strict; Path=/%s",
              token, rq->srv->tls ? "; Secure" : "");
-    http_audit(rq, v.user, "login.ok", v.user, "role", user_role_name(v.role), NULL);
+    http_audit(rq, v.user, "login.ok", v.user, "role", user_role_name(v.role), AUDIT_END);
     res = reply_identity(rq, &v, cookie);
     OPENSSL_cleanse(token, sizeof(token));
     OPENSSL_cleanse(cookie, sizeof(cookie));
@@ -119,7 +119,7 @@ enum MHD_Result route_logout(struct http_req *rq)
 {
     const char *cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "greffier_session");
     session_destroy(rq->srv->sessions, cookie);
-    http_audit(rq, rq->sess.user, "logout", rq->sess.user, NULL);
+    http_audit(rq, rq->sess.user, "logout", rq->sess.user, AUDIT_END);
     static char body[] = "{\"status\":\"ok\"}\n";
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(sizeof(body) - 1, body, MHD_RESPMEM_PERSISTENT);

@@ -10,9 +10,9 @@
  * socket from a byte_source: nothing is written to disk, so nothing decrypted will be
  * once the vault seals recordings.  Ranges (RFC 9110 §14): one range "a-b", "a-" or "-n"
  * is a 206 with Content-Range; a range starting past the end is a 416 whose Content-Range
- * gives the length; several ranges, or a Range header we do not understand, get the whole body (200), as
- * §14.2 allows.  Each audio request is audited, ranges included: fetching the file in
- * pieces does not escape the trail.
+ * gives the length; several ranges, or a Range header we do not understand, get the
+ * whole body (200), as §14.2 allows.  Each audio request is audited, ranges included:
+ * fetching the file in pieces does not escape the trail.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -112,13 +112,19 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
         else
             s->f.has_to = true, s->f.to = t;
         break;
-    case 2: ok = parse_number(value, s); break;
+    case 2:
+        ok = parse_number(value, s);
+        break;
     case 3:
         ok = call_status_parse(value, &s->f.status);
         s->f.has_status = true;
         break;
-    case 4: ok = parse_count(value, LIMIT_MAX, &s->f.limit) && s->f.limit > 0; break;
-    case 5: ok = parse_count(value, OFFSET_MAX, &s->f.offset); break;
+    case 4:
+        ok = parse_count(value, LIMIT_MAX, &s->f.limit) && s->f.limit > 0;
+        break;
+    case 5:
+        ok = parse_count(value, OFFSET_MAX, &s->f.offset);
+        break;
     }
     if (!ok)
         ac->bad = param_names[i];
@@ -179,7 +185,7 @@ enum MHD_Result route_calls(struct http_req *rq)
             s.f.number_norm = s.norm;
     }
     http_audit(rq, rq->sess.user, "search", "", "from", s.raw[0], "to", s.raw[1], "number",
-               s.raw[2], "status", s.raw[3], "limit", s.raw[4], "offset", s.raw[5], NULL);
+               s.raw[2], "status", s.raw[3], "limit", s.raw[4], "offset", s.raw[5], AUDIT_END);
     char *text;
     size_t len;
     if (with_stream(rq, &text, &len, list_calls, &s) < 0)
@@ -210,7 +216,7 @@ enum MHD_Result route_call(struct http_req *rq)
         return no_call(rq);
     }
     snprintf(target, sizeof(target), "%" PRId64, rq->id);
-    http_audit(rq, rq->sess.user, "call.view", target, NULL);
+    http_audit(rq, rq->sess.user, "call.view", target, AUDIT_END);
     return http_reply_json(rq, MHD_HTTP_OK, text, len);
 }
 
@@ -296,8 +302,7 @@ static void audio_free(void *cls)
 enum range_kind { RANGE_NONE, RANGE_ONE, RANGE_UNSATISFIABLE };
 
 /* One "bytes=" range against a body of total bytes (RFC 9110 §14.1.2). */
-static enum range_kind parse_range(const char *h, uint64_t total, uint64_t *first,
-                                   uint64_t *last)
+static enum range_kind parse_range(const char *h, uint64_t total, uint64_t *first, uint64_t *last)
 {
     if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
         return RANGE_NONE;
@@ -354,7 +359,7 @@ enum MHD_Result route_call_audio(struct http_req *rq)
     enum range_kind rk = parse_range(range, total, &first, &last);
     snprintf(target, sizeof(target), "%" PRId64, rq->id);
     snprintf(range_text, sizeof(range_text), "%.60s", range ? range : "");
-    http_audit(rq, rq->sess.user, "replay", target, "range", range ? range_text : NULL, NULL);
+    http_audit(rq, rq->sess.user, "replay", target, "range", range ? range_text : NULL, AUDIT_END);
     if (rk == RANGE_UNSATISFIABLE) {
         struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
         if (!resp)

@@ -39,11 +39,11 @@ enum MHD_Result route_audit(struct http_req *rq)
 {
     long limit = 100, offset = 0;
     if (!count_arg(rq, "limit", 1000, &limit) || limit == 0)
-        return http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_parameter",
-                                "limit is 1 to 1000", "limit");
+        return http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_parameter", "limit is 1 to 1000",
+                                "limit");
     if (!count_arg(rq, "offset", 1000000000, &offset))
-        return http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_parameter",
-                                "offset is a number", "offset");
+        return http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_parameter", "offset is a number",
+                                "offset");
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
@@ -57,7 +57,7 @@ enum MHD_Result route_audit(struct http_req *rq)
         return http_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
                                 "the audit trail could not be read", NULL);
     }
-    http_audit(rq, rq->sess.user, "audit.view", "", NULL);
+    http_audit(rq, rq->sess.user, "audit.view", "", AUDIT_END);
     return http_reply_json(rq, MHD_HTTP_OK, text, len);
 }
 

@@ -133,8 +133,7 @@ enum MHD_Result http_reply_error(struct http_req *rq, unsigned status, const cha
     return http_reply_json(rq, status, text, len);
 }
 
-void http_audit(struct http_req *rq, const char *user, const char *action, const char *target,
-                ...)
+void http_audit(struct http_req *rq, const char *user, const char *action, const char *target, ...)
 {
     char *detail = NULL;
     size_t len = 0;
@@ -248,10 +247,10 @@ static enum MHD_Result dispatch(struct http_req *rq, const struct conn_state *cs
         }
     }
     if (!r)
-        return path_known ? http_reply_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "method",
-                                             "method not allowed here", NULL)
-                          : http_reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such page",
-                                             NULL);
+        return path_known
+                   ? http_reply_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "method",
+                                      "method not allowed here", NULL)
+                   : http_reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such page", NULL);
     if (cs->too_big)
         return http_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
                                 "request body over 64 KiB", NULL);
@@ -262,8 +261,8 @@ static enum MHD_Result dispatch(struct http_req *rq, const struct conn_state *cs
     session_lookup(rq->srv->sessions, cookie, &rq->sess);
     if (r->roles) {
         if (!rq->sess.valid)
-            return http_reply_error(rq, MHD_HTTP_UNAUTHORIZED, "unauthenticated",
-                                    "log in first", NULL);
+            return http_reply_error(rq, MHD_HTTP_UNAUTHORIZED, "unauthenticated", "log in first",
+                                    NULL);
         if (state_changing(rq->method)) {
             const char *t = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-CSRF-Token");
             if (!t || strlen(t) != CSRF_HEX || CRYPTO_memcmp(t, rq->sess.csrf, CSRF_HEX) != 0)
@@ -284,8 +283,8 @@ static enum MHD_Result dispatch(struct http_req *rq, const struct conn_state *cs
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     (void)version;
     struct conn_state *cs = *con_cls;
@@ -331,8 +330,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* "a.b.c.d:port" or "[v6]:port" into a socket address. */
-static bool parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *sslen,
-                         bool *v6, bool *loopback)
+static bool parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *sslen, bool *v6,
+                         bool *loopback)
 {
     char host[64];
     const char *colon;
@@ -431,8 +430,7 @@ struct http_server *http_start(const struct config *cfg, const char *listen, cha
     if (!listen)
         listen = cfg->http_listen;
     if (!parse_listen(listen, &ss, &sslen, &v6, &loopback)) {
-        snprintf(err, errsize, "listen address \"%.80s\" is not ADDR:PORT or [ADDR6]:PORT",
-                 listen);
+        snprintf(err, errsize, "listen address \"%.80s\" is not ADDR:PORT or [ADDR6]:PORT", listen);
         goto error;
     }
     srv->tls = cfg->http_tls_cert[0] || cfg->http_tls_key[0];
@@ -470,12 +468,12 @@ struct http_server *http_start(const struct config *cfg, const char *listen, cha
             MHD_OPTION_HTTPS_MEM_CERT, srv->tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
             srv->tls_key_pem, MHD_OPTION_END);
     else
-        srv->mhd = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-            MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-            MHD_OPTION_END);
+        srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+                                    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+                                    cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+                                    (unsigned)CONNECTION_TIMEOUT_S,
+                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (!srv->mhd) {
         snprintf(err, errsize, "cannot listen on %s (address in use, or TLS files invalid?)",
                  listen);
@@ -483,8 +481,8 @@ struct http_server *http_start(const struct config *cfg, const char *listen, cha
     }
     (void)sslen;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    log_msg(LOG_NOTICE, "http: listening on %s://%s (port %u)", srv->tls ? "https" : "http",
-            listen, info ? (unsigned)info->port : 0);
+    log_msg(LOG_NOTICE, "http: listening on %s://%s (port %u)", srv->tls ? "https" : "http", listen,
+            info ? (unsigned)info->port : 0);
     return srv;
 
 error:

@@ -199,8 +199,7 @@ void login_throttle_free(struct login_throttle *t)
 }
 
 /* The entry of name, or NULL; with create, a new one replacing an idle or the oldest. */
-static struct throttled *entry(struct login_throttle *t, const char *name, bool create,
-                               int64_t now)
+static struct throttled *entry(struct login_throttle *t, const char *name, bool create, int64_t now)
 {
     struct throttled *oldest = &t->t[0];
     for (size_t i = 0; i < MAX_THROTTLED; i++) {

@@ -71,8 +71,7 @@ bool user_name_valid(const char *name)
     size_t n = 0;
     for (const char *p = name; *p; p++, n++) {
         char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
             return false;
     }
     return n >= 1 && n <= USER_NAME_MAX;
@@ -87,8 +86,7 @@ static int scrypt(const char *pw, size_t len, const uint8_t *salt, size_t saltle
     EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
     static const char empty[1] = "";
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, (void *)(len ? pw : empty),
-                                          len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, (void *)(len ? pw : empty), len),
         OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, saltlen),
         OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
         OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
@@ -122,8 +120,8 @@ int user_password_hash(const char *pw, size_t len, char *out, size_t outsize, ch
     EVP_EncodeBlock((unsigned char *)salt64, salt, sizeof(salt));
     EVP_EncodeBlock((unsigned char *)key64, key, sizeof(key));
     OPENSSL_cleanse(key, sizeof(key));
-    int n = snprintf(out, outsize, "scrypt$%u$%u$%u$%s$%s", 1u << SCRYPT_LOG2_N, SCRYPT_R,
-                     SCRYPT_P, salt64, key64);
+    int n = snprintf(out, outsize, "scrypt$%u$%u$%u$%s$%s", 1u << SCRYPT_LOG2_N, (unsigned)SCRYPT_R,
+                     (unsigned)SCRYPT_P, salt64, key64);
     if (n < 0 || (size_t)n >= outsize) {
         snprintf(err, errsize, "hash buffer too small");
         return -1;
@@ -215,8 +213,8 @@ static void now_text(char *buf, size_t size)
     time_format_iso_ms(audit_now(), buf, size);
 }
 
-int users_add(struct index *ix, const char *name, enum user_role role, const char *pw,
-              size_t pwlen, char *err, size_t errsize)
+int users_add(struct index *ix, const char *name, enum user_role role, const char *pw, size_t pwlen,
+              char *err, size_t errsize)
 {
     char hash[USER_HASH_SIZE], now[TIME_ISO_SIZE];
     if (!user_name_valid(name)) {
@@ -236,8 +234,8 @@ int users_add(struct index *ix, const char *name, enum user_role role, const cha
     return n < 0 ? -1 : n == 0 ? 1 : 0;
 }
 
-int users_set_password(struct index *ix, const char *name, const char *pw, size_t pwlen,
-                       char *err, size_t errsize)
+int users_set_password(struct index *ix, const char *name, const char *pw, size_t pwlen, char *err,
+                       size_t errsize)
 {
     char hash[USER_HASH_SIZE], now[TIME_ISO_SIZE];
     if (user_password_hash(pw, pwlen, hash, sizeof(hash), err, errsize) != 0)

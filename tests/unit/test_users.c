@@ -48,7 +48,8 @@ static void test_malformed(void)
         "scrypt$32768$8$1$",
         "scrypt$32767$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
         /* N = 2^30: a tampered row must not cost a gigabyte */
-        "scrypt$1073741824$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "scrypt$1073741824$8$1$AAAAAAAAAAAAAAAAAAAAAA==$"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
         "scrypt$32768$0$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
         "scrypt$32768$8$1$AAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
         "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$short",
@@ -64,8 +65,8 @@ static void test_names_roles(void)
         const char *name;
         bool ok;
     } cases[] = {
-        {"alice", true},   {"a.b-c_d9", true}, {"", false},       {"Alice", false},
-        {"a b", false},    {"a/b", false},     {"é", false},      {"a;drop", false},
+        {"alice", true}, {"a.b-c_d9", true}, {"", false},  {"Alice", false},
+        {"a b", false},  {"a/b", false},     {"é", false}, {"a;drop", false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         CHECK_INT(user_name_valid(cases[i].name), cases[i].ok);
