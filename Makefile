@@ -18,7 +18,8 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BUILD ?= build
 SAN ?= 0
 
-PKGS := libpcap sofia-sip-ua sqlite3 openssl opus ogg sndfile libsrtp2 spandsp libbcg729
+PKGS := libpcap sofia-sip-ua sqlite3 openssl opus ogg sndfile libsrtp2 spandsp libbcg729 \
+	libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -39,7 +40,10 @@ LDLIBS += $(PKG_LIBS) -lm
 
 MAIN_SRC := src/cli/main.c
 LIB_SRC := $(filter-out $(MAIN_SRC),$(sort $(wildcard src/*/*.c)))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The web interface's files, compiled into the binary (src/http/ui/embed.sh).
+UI_FILES := $(sort $(wildcard src/http/ui/*.html src/http/ui/*.js src/http/ui/*.css))
+UI_OBJ := $(BUILD)/gen/ui_assets.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(UI_OBJ)
 MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -63,6 +67,13 @@ $(BUILD)/libgreffier.a: $(LIB_OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/ui_assets.c: $(UI_FILES) src/http/ui/embed.sh
+	@mkdir -p $(dir $@)
+	sh src/http/ui/embed.sh $(UI_FILES) >$@.tmp && mv $@.tmp $@
+
+$(UI_OBJ): $(BUILD)/gen/ui_assets.c
+	$(CC) $(CFLAGS) -Isrc/http -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgreffier.a
 	@mkdir -p $(dir $@)

@@ -68,6 +68,16 @@ struct config {
     /* [vault] */
     unsigned seal_interval_s; /* fdatasync of a recording at least this often, default 5 */
 
+    /* [http] */
+    char http_listen[128];    /* ADDR:PORT of `greffier serve`, default 127.0.0.1:8080 */
+    char http_tls_cert[4096]; /* PEM files; both empty: plain HTTP */
+    char http_tls_key[4096];
+    bool http_allow_plain_non_loopback; /* default no */
+    unsigned http_session_idle_s;       /* default 30 min */
+    unsigned http_session_max_s;        /* default 12 h */
+    unsigned http_max_connections;      /* default 64 */
+    char http_metrics_token[128];       /* empty: /metrics is not served */
+
     /* [daemon] */
     char user[64]; /* account the daemon switches to when started as root, default greffier */
 

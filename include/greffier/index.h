@@ -48,6 +48,7 @@ struct call_filter {
     bool has_status;
     enum call_status status;
     long limit;            /* <= 0: no limit */
+    long offset;           /* rows skipped first (paging), >= 0 */
 };
 
 /* Lists calls newest first.  --json prints the array of the `calls --json` contract;
@@ -88,6 +89,16 @@ long index_recording_ids(struct index *ix, int64_t **ids);
  * and size.  Returns 0, -1 when there is no such recording or on error (logged). */
 int index_update_recording_file(struct index *ix, int64_t call_rowid, const char *sha256,
                                 uint64_t bytes);
+/* The waveform of a call's recording: per_second buckets, each of four int8 values
+ * (channel 0 min, max, channel 1 min, max).  Returns 1 with *peaks (malloc'd, caller
+ * frees; NULL when none was stored) and *npeaks buckets, 0 when the call exists without a
+ * recording, -2 when there is no such call, -1 on error. */
+int index_get_peaks(struct index *ix, int64_t call_rowid, unsigned *per_second, int8_t **peaks,
+                    size_t *npeaks);
+
+/* The index's SQLite connection, for the stages that keep their own tables in it (the
+ * web side's users and audit chain).  Owned by ix. */
+struct sqlite3 *index_sqlite(struct index *ix);
 
 /* `greffier call ID`: one JSON object, every member of the `calls --json` object plus
  * the call's streams, events, SIP messages and media offers ("sip_messages" is the

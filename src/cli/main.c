@@ -37,6 +37,12 @@ static const struct command commands[] = {
      "rekey [--retire OLD_ID]     every recording's key re-wrapped for the newest key pair"},
     {"config", cmd_config, "config check                validate the configuration file"},
     {"capture", cmd_capture, "capture                     the capture daemon (systemd: Type=notify)"},
+    {"serve", cmd_serve,
+     "serve --no-capture [--listen ADDR:PORT]  the web interface (search, replay, audit)"},
+    {"web", cmd_web, "web [--listen ADDR:PORT]    the same as serve --no-capture"},
+    {"user", cmd_user,
+     "user add|passwd|del|list    web accounts (add NAME --role R [--password-file F])"},
+    {"audit", cmd_audit, "audit verify|list           check the audit chain, or print it (JSON)"},
 };
 
 static void usage(FILE *out)

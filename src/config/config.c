@@ -611,6 +611,30 @@ static const struct keyword keywords[] = {
              "written as soon as it is full; at least this often the file is also flushed to "
              "disk (fdatasync), so a crash loses at most this long plus one chunk."},
 
+    {"http", "listen", &t_string, AT(http_listen), .def = "127.0.0.1:8080",
+     .help = "Address and port of the web interface (greffier serve): IPv4 ADDR:PORT or "
+             "[IPv6]:PORT. An address other than loopback requires TLS, unless "
+             "allow_plain_non_loopback is set."},
+    {"http", "tls_cert", &t_string, AT(http_tls_cert), .def = "",
+     .help = "PEM certificate chain for HTTPS; with tls_key, the web interface speaks only "
+             "TLS. Empty: plain HTTP."},
+    {"http", "tls_key", &t_string, AT(http_tls_key), .def = "",
+     .help = "PEM private key of tls_cert (readable by the web service only)."},
+    {"http", "allow_plain_non_loopback", &t_bool, AT(http_allow_plain_non_loopback),
+     .def = "no",
+     .help = "Serve plain HTTP on an address other than loopback (passwords and recordings "
+             "would cross the network in clear; only behind a TLS reverse proxy on the same "
+             "host)."},
+    {"http", "session_idle", &t_seconds, AT(http_session_idle_s), .min = 60, .max = 86400,
+     .def = "30m", .help = "A web session unused for this long ends."},
+    {"http", "session_max", &t_seconds, AT(http_session_max_s), .min = 300, .max = 604800,
+     .def = "12h", .help = "A web session ends this long after its login, used or not."},
+    {"http", "max_connections", &t_uint, AT(http_max_connections), .min = 1, .max = 10000,
+     .def = "64", .help = "Connections the web interface accepts at once."},
+    {"http", "metrics_token", &t_string, AT(http_metrics_token), .def = "",
+     .help = "Bearer token that a scraper must send to read /metrics; empty: /metrics is "
+             "not served."},
+
     {"daemon", "user", &t_path, AT(user), .def = "greffier",
      .help = "Account that `greffier capture` switches to once its capture sockets are open, "
              "when started as root. \"root\" keeps root (not recommended: packet parsing would "

@@ -78,6 +78,8 @@ static const char sql_number[] =
 static const char sql_status[] = " AND c.status = :status";
 static const char sql_order[] = " ORDER BY c.start_us DESC, c.id DESC";
 static const char sql_limit[] = " LIMIT :limit";
+/* SQLite takes OFFSET only after a LIMIT; -1 is no limit. */
+static const char sql_offset[] = " LIMIT :limit OFFSET :offset";
 
 static bool has_text(const char *s)
 {
@@ -87,7 +89,7 @@ static bool has_text(const char *s)
 static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
 {
     char sql[sizeof(ix_call_select) + sizeof(sql_from) + sizeof(sql_to) + sizeof(sql_number) +
-             sizeof(sql_status) + sizeof(sql_order) + sizeof(sql_limit)];
+             sizeof(sql_status) + sizeof(sql_order) + sizeof(sql_offset)];
     size_t len = 0;
     bool number = has_text(f->number) || has_text(f->number_norm);
 
@@ -106,7 +108,9 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
     if (f->has_status)
         APPEND(sql_status);
     APPEND(sql_order);
-    if (f->limit > 0)
+    if (f->offset > 0)
+        APPEND(sql_offset);
+    else if (f->limit > 0)
         APPEND(sql_limit);
 #undef APPEND
     sql[len] = '\0';
@@ -134,8 +138,11 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
     if (f->has_status)
         rc |= sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":status"),
                                 call_status_name(f->status), -1, SQLITE_STATIC);
-    if (f->limit > 0)
-        rc |= sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), f->limit);
+    if (f->limit > 0 || f->offset > 0)
+        rc |= sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"),
+                                 f->limit > 0 ? f->limit : -1);
+    if (f->offset > 0)
+        rc |= sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":offset"), f->offset);
     if (rc != SQLITE_OK) {
         log_msg(LOG_ERR, "index: listing calls: binding: %s", sqlite3_errmsg(ix->db));
         sqlite3_finalize(st);

@@ -8,7 +8,7 @@
  * greffier: it is refused rather than half-understood.
  *
  * To change the schema, append an entry; never edit a migration that has shipped.
- * Coming next: tags and notes with FTS5, users and the audit chain (http stage).
+ * Coming next: tags and notes with FTS5.
  */
 #include <stdio.h>
 
@@ -162,10 +162,35 @@ static const char migration_2[] =
     ");"
     "CREATE INDEX call_events_call ON call_events (call_ref, ts_us);";
 
+/* The web side: accounts and the audit trail (src/http/users.c, src/http/audit.c).
+ * password holds "scrypt$N$r$p$salt$hash", never the password.  Each audit row is
+ * chained to the previous one by hash (audit.h): the table is append-only by contract,
+ * and `greffier audit verify` finds the first row that was changed or removed. */
+static const char migration_3[] =
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT UNIQUE NOT NULL,"
+    "  role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'auditor')),"
+    "  password TEXT NOT NULL,"
+    "  created TEXT NOT NULL,"
+    "  updated TEXT NOT NULL"
+    ");"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ts TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  prev_hash TEXT NOT NULL,"
+    "  hash TEXT NOT NULL"
+    ");";
+
 /* migrations[i] brings the schema to version i + 1. */
 static const struct migration migrations[] = {
     {"calls, SIP messages, media offers, TLS flows", migration_1},
     {"streams, recordings, call events, calls.media_state", migration_2},
+    {"web users and the audit chain", migration_3},
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

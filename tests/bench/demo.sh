@@ -50,11 +50,16 @@ echo "What the generator made (the truth to compare with): $DEMO/calls.truth.jso
 
 if "$BIN" serve --help >/dev/null 2>&1; then
     echo
+    # A demo account with a fresh password (only this data directory knows it).
+    PWFILE=$DEMO/demo.password
+    (umask 077; od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$PWFILE"; echo >>"$PWFILE")
+    say "$BIN -c $CONF user add demo --role supervisor --password-file $PWFILE"
+    "${BIN_C[@]}" user add demo --role supervisor --password-file "$PWFILE"
     echo "Starting the web UI on http://$LISTEN/ (Ctrl-C stops it)."
-    echo "Log in with the account that 'greffier init' printed above; to add one, see"
-    echo "  $BIN -d $DATA user --help"
-    say "$BIN -d $DATA serve --no-capture --listen $LISTEN"
-    exec "$BIN" -d "$DATA" serve --no-capture --listen "$LISTEN"
+    echo "Log in as:  user demo   password $(cat "$PWFILE")"
+    echo "More accounts: $BIN -c $CONF user add NAME --role supervisor|auditor|admin"
+    say "$BIN -c $CONF serve --no-capture --listen $LISTEN"
+    exec "${BIN_C[@]}" serve --no-capture --listen "$LISTEN"
 else
     echo
     echo "This build has no 'greffier serve' yet: the web UI arrives with a later issue."

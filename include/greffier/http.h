@@ -1,0 +1,26 @@
+/*
+ * http.h - the web interface: search and replay in a browser, with accounts, roles and
+ * an audit trail (libmicrohttpd; routes in src/http/route_*.c, docs/API.md).
+ *
+ * The server reads the index the capture daemon writes (SQLite WAL lets both work at
+ * once) and serves recordings through recording_source.h only: plaintext audio never
+ * touches the disk.  It holds no capture socket and no capture privilege.
+ */
+#ifndef GREFFIER_HTTP_H
+#define GREFFIER_HTTP_H
+
+#include <stddef.h>
+
+#include "greffier/config.h"
+
+struct http_server;
+
+/* Opens the index of cfg->data_dir and starts listening on listen (NULL: [http] listen)
+ * with cfg's [http] settings; the server runs in its own threads.  Refuses a non-loopback
+ * address without TLS unless allow_plain_non_loopback.  NULL with err set on failure. */
+struct http_server *http_start(const struct config *cfg, const char *listen, char *err,
+                               size_t errsize);
+/* Stops accepting, waits for the requests in flight, closes the index. */
+void http_stop(struct http_server *srv);
+
+#endif
