@@ -45,5 +45,6 @@ int cmd_capture(struct cli *cli, int argc, char **argv);
 int cmd_call(struct cli *cli, int argc, char **argv);
 int cmd_audio(struct cli *cli, int argc, char **argv);
 int cmd_streams(struct cli *cli, int argc, char **argv);
+int cmd_rules(struct cli *cli, int argc, char **argv);
 
 #endif

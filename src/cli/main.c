@@ -31,6 +31,8 @@ static const struct command commands[] = {
     {"streams", cmd_streams,
      "streams --unmatched         RTP streams that matched no call (JSON)"},
     {"config", cmd_config, "config check                validate the configuration file"},
+    {"rules", cmd_rules,
+     "rules explain --caller N --callee N [--direction D] [--at ISO8601] [--call-id ID]"},
     {"capture", cmd_capture, "capture                     the capture daemon (systemd: Type=notify)"},
 };
 
