@@ -133,9 +133,9 @@ void config_defaults(struct config *cfg);
 
 /* Sets every key to its default, then reads path over them (cfg->path records it).
  * Sections named "rule NAME" are recording rules; after reading, the rules are checked
- * as a whole (unreachable or contradictory rules are errors too).  When [rules]
- * timezone is set, the process's TZ is set to it (setenv + tzset) so that rules_decide()
- * reads local time through localtime_r: a process uses one rules time zone.
+ * as a whole (unreachable or contradictory rules are errors too).  [rules] timezone is
+ * only read here: rules_apply_timezone() (rules.h) makes the process use it, once at
+ * start-up, so that a reload that is refused or needs a restart leaves TZ alone.
  * Every error is printed to errout (when not NULL) as "path:line: msg"; returns the
  * number of errors (0 when the file is valid).  After errors, cfg holds the defaults
  * overwritten by the keys that were valid. */

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "greffier/log.h"
+#include "greffier/rules.h"
 #include "greffier/version.h"
 
 struct command {
@@ -74,6 +75,8 @@ int cli_load_config(struct cli *cli)
         snprintf(cli->cfg.data_dir, sizeof(cli->cfg.data_dir), "%s", cli->data_dir);
     }
     log_set_level(cli->cfg.log_level);
+    /* Once, at start-up: the rules read local time through localtime_r (rules.h). */
+    rules_apply_timezone(&cli->cfg);
     return EXIT_OK;
 }
 

@@ -1142,6 +1142,5 @@ int config_load(struct config *cfg, const char *path, FILE *errout)
     }
     free(buf);
     r.errors += rules_check(cfg, path, errout);
-    rules_apply_timezone(cfg);
     return r.errors;
 }

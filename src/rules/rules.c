@@ -9,8 +9,8 @@
  * never_record list guarantees that protected lines (staff representatives,
  * occupational health) are never recorded whatever a rule says.
  *
- * Local time comes from localtime_r() under the TZ that config_load() set once from
- * [rules] timezone (glibc reads the TZ database rules, summer time included).
+ * Local time comes from localtime_r() under the TZ that rules_apply_timezone() set once
+ * at start-up from [rules] timezone (glibc reads the TZ database, summer time included).
  */
 #include <stdarg.h>
 #include <stdlib.h>

@@ -29,6 +29,7 @@ static char *load(struct config *cfg, const char *text, int *errors)
     FILE *mem = open_memstream(&raw, &rawlen);
     *errors = config_load(cfg, conf_path, mem);
     fclose(mem);
+    rules_apply_timezone(cfg); /* what the command line does once at start-up */
     char *out = calloc(rawlen + 1, 1);
     size_t o = 0;
     for (size_t i = 0; i < rawlen;) {
