@@ -132,8 +132,8 @@ static int call_exists(struct index *ix, int64_t id, char *err, size_t errsize)
 }
 
 /* The recording rules' decision: calls.rule, rule_action, retention_days and call_tags. */
-static int store_decision(struct index *ix, int64_t call_rowid, const struct media_rules_decision *d,
-                          char *err, size_t errsize)
+static int store_decision(struct index *ix, int64_t call_rowid,
+                          const struct media_rules_decision *d, char *err, size_t errsize)
 {
     struct ix_binder b = {ix->st[ST_SET_DECISION], NULL, SQLITE_OK};
     ix_bind_chars(&b, ":rule", d->origin, sizeof(d->origin));
