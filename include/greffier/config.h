@@ -23,6 +23,52 @@ struct cidr {
     uint8_t prefix_len;
 };
 
+/* Recording rules: [rule NAME] sections, kept in file order (see docs/RULES.md; the
+ * matching is in src/rules/rules.c, include/greffier/rules.h). */
+#define RULES_MAX 32      /* [rule NAME] sections per file */
+#define RULE_MAX_ITEMS 16 /* patterns or networks per key */
+#define RULE_MAX_HOURS 4  /* time windows per rule */
+#define RULE_MAX_TAGS 8
+#define RULE_NAME_SIZE 48
+#define RULE_TAG_SIZE 32
+
+enum rules_action {
+    RULES_RECORD = 0,
+    RULES_SKIP,
+    RULES_SAMPLE,    /* record sample_percent % of the calls, chosen from the Call-ID */
+    RULES_ON_DEMAND, /* recorded for now; keep or discard comes later (see docs/RULES.md) */
+};
+
+struct config_rule {
+    char name[RULE_NAME_SIZE];
+    unsigned line; /* of its [rule NAME] header, for error messages */
+    uint32_t keys_set; /* one bit per rule key: each may appear once */
+
+    /* Conditions: an empty one matches every call; all given ones must match. */
+    char caller[RULE_MAX_ITEMS][40];
+    size_t ncaller;
+    char callee[RULE_MAX_ITEMS][40];
+    size_t ncallee;
+    char number[RULE_MAX_ITEMS][40]; /* caller or callee */
+    size_t nnumber;
+    unsigned directions; /* bit (1 << enum call_direction); 0: any */
+    struct cidr address[RULE_MAX_ITEMS]; /* caller's or callee's signalling address */
+    size_t naddress;
+    unsigned days; /* bit 0 Monday .. bit 6 Sunday; 0: any */
+    struct {
+        uint16_t from, to; /* minutes after local midnight; to < from crosses midnight */
+    } hours[RULE_MAX_HOURS];
+    size_t nhours;
+
+    /* Decision. */
+    bool has_action;
+    enum rules_action action;
+    unsigned sample_percent; /* 1..100, 0 when not given */
+    unsigned retention_days; /* 0 when not given */
+    char tags[RULE_MAX_TAGS][RULE_TAG_SIZE];
+    size_t ntags;
+};
+
 struct config {
     char path[4096]; /* file it was read from, empty for built-in defaults */
 
@@ -83,11 +129,26 @@ struct config {
 
     /* [log] */
     int log_level; /* syslog priority, default LOG_INFO */
+
+    /* [rules] */
+    char rules_timezone[64]; /* TZ database name; empty: the system's local time */
+    char never_record[CONFIG_MAX_LIST][40]; /* numbers no rule can record */
+    size_t nnever_record;
+    int rules_default; /* enum rules_action: RULES_RECORD or RULES_SKIP */
+    bool keep_metadata_of_unrecorded; /* default yes */
+
+    /* [rule NAME] sections, in file order */
+    struct config_rule rules[RULES_MAX];
+    size_t nrules;
 };
 
 void config_defaults(struct config *cfg);
 
 /* Sets every key to its default, then reads path over them (cfg->path records it).
+ * Sections named "rule NAME" are recording rules; after reading, the rules are checked
+ * as a whole (unreachable or contradictory rules are errors too).  [rules] timezone is
+ * only read here: rules_apply_timezone() (rules.h) makes the process use it, once at
+ * start-up, so that a reload that is refused or needs a restart leaves TZ alone.
  * Every error is printed to errout (when not NULL) as "path:line: msg"; returns the
  * number of errors (0 when the file is valid).  After errors, cfg holds the defaults
  * overwritten by the keys that were valid. */

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "greffier/config.h"
 #include "greffier/packet.h"
 
 /* One RTP stream: one direction, one SSRC run of a 5-tuple. */
@@ -62,10 +63,24 @@ struct recording_result {
     char state[16];      /* "complete", "truncated", "failed" */
 };
 
+/* What the recording rules decided for the call (rules.h), copied so that it outlives
+ * a configuration reload. */
+struct media_rules_decision {
+    bool made;     /* false: the media stage never asked (no call state) */
+    bool recorded; /* audio kept (a sample: this call was chosen) */
+    char origin[RULE_NAME_SIZE]; /* the rule's name, "[never_record]" or "[default]" */
+    char action[16];             /* "record", "skip", "sample", "on_demand" */
+    unsigned retention_days;     /* 0: the general retention */
+    char tags[RULE_MAX_TAGS][RULE_TAG_SIZE];
+    size_t ntags;
+};
+
 struct call_media_result {
     /* "recorded", "no_media" (answered, no RTP seen), "not_answered", "encrypted"
-     * (SRTP without visible keys or DTLS: not recordable), "failed" (writing failed) */
+     * (SRTP without visible keys or DTLS: not recordable), "failed" (writing failed),
+     * "not_recorded" (answered, but the recording rules said no: no audio written) */
     char media_state[24];
+    struct media_rules_decision decision;
     struct recording_result rec;
     struct media_stream_result *streams;
     size_t nstreams;

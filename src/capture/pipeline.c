@@ -94,6 +94,12 @@ static void on_call_finished(void *user, struct call *c)
     struct pipeline *p = user;
     struct call_media_result media;
     media_call_finished(p->media, c, &media);
+    /* [rules] keep_metadata_of_unrecorded = no: a call the rules did not record leaves
+     * no row either (only the calls_not_recorded counter). */
+    if (media.decision.made && !media.decision.recorded && !p->cfg->keep_metadata_of_unrecorded) {
+        media_result_free(&media);
+        return;
+    }
     begin_if_needed(p);
     int r = index_store_call(p->ix, c);
     if (r > 0) {

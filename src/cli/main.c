@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "greffier/log.h"
+#include "greffier/rules.h"
 #include "greffier/version.h"
 
 struct command {
@@ -36,6 +37,8 @@ static const struct command commands[] = {
     {"rekey", cmd_rekey,
      "rekey [--retire OLD_ID]     every recording's key re-wrapped for the newest key pair"},
     {"config", cmd_config, "config check                validate the configuration file"},
+    {"rules", cmd_rules,
+     "rules explain --caller N --callee N [--direction D] [--at ISO8601] [--call-id ID]"},
     {"capture", cmd_capture, "capture                     the capture daemon (systemd: Type=notify)"},
     {"serve", cmd_serve,
      "serve --no-capture [--listen ADDR:PORT]  the web interface (search, replay, audit)"},
@@ -83,6 +86,8 @@ int cli_load_config(struct cli *cli)
         snprintf(cli->cfg.data_dir, sizeof(cli->cfg.data_dir), "%s", cli->data_dir);
     }
     log_set_level(cli->cfg.log_level);
+    /* Once, at start-up: the rules read local time through localtime_r (rules.h). */
+    rules_apply_timezone(&cli->cfg);
     return EXIT_OK;
 }
 

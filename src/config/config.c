@@ -25,6 +25,7 @@
 
 #include "greffier/config.h"
 #include "greffier/log.h"
+#include "greffier/rules.h"
 #include "greffier/span.h"
 
 enum {
@@ -506,6 +507,45 @@ static void describe_frame_ms(const struct keyword *kw, FILE *out)
     fputs("# One of: 20, 40, 60.\n", out);
 }
 
+/* [rules] default: only the two actions that need no parameter. */
+static bool parse_rules_default(const struct keyword *kw, const char *value, struct config *cfg,
+                                char *err, size_t errsize)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    if (strcmp(value, "record") == 0 || strcmp(value, "skip") == 0) {
+        *(int *)field(cfg, kw) = value[0] == 'r' ? RULES_RECORD : RULES_SKIP;
+        return true;
+    }
+    snprintf(err, errsize, "%s: \"%s\" is not record or skip", kw->key,
+             show_str(value, sh, sizeof(sh)));
+    return false;
+}
+
+static void describe_rules_default(const struct keyword *kw, FILE *out)
+{
+    (void)kw;
+    fputs("# One of: record, skip.\n", out);
+}
+
+/* Empty (the system's local time) or a TZ database name that is installed. */
+static bool parse_timezone(const struct keyword *kw, const char *value, struct config *cfg,
+                           char *err, size_t errsize)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    if (value[0] && !rules_timezone_valid(value)) {
+        snprintf(err, errsize, "%s: \"%s\" is not an installed time zone (such as Europe/Paris)",
+                 kw->key, show_str(value, sh, sizeof(sh)));
+        return false;
+    }
+    return parse_string(kw, value, cfg, err, errsize);
+}
+
+static void describe_timezone(const struct keyword *kw, FILE *out)
+{
+    (void)kw;
+    fputs("# Values: a time zone name of the TZ database (Europe/Paris), or empty.\n", out);
+}
+
 static const struct value_type t_uint = {parse_uint, describe_uint, false};
 static const struct value_type t_frame_ms = {parse_frame_ms, describe_frame_ms, false};
 static const struct value_type t_seconds = {parse_seconds, describe_seconds, false};
@@ -516,6 +556,9 @@ static const struct value_type t_cidrs = {parse_cidrs, describe_cidrs, false};
 static const struct value_type t_digits = {parse_digits, describe_digits, true};
 static const struct value_type t_country_code = {parse_country_code, describe_digits, true};
 static const struct value_type t_log_level = {parse_log_level, describe_log_level, false};
+static const struct value_type t_rules_default = {parse_rules_default, describe_rules_default,
+                                                  false};
+static const struct value_type t_timezone = {parse_timezone, describe_timezone, true};
 
 /* ---- the keyword table ------------------------------------------------------------- */
 
@@ -643,6 +686,20 @@ static const struct keyword keywords[] = {
 
     {"log", "level", &t_log_level, AT(log_level), .def = "info",
      .help = "Most verbose syslog priority written to the journal."},
+
+    {"rules", "timezone", &t_timezone, AT(rules_timezone), .def = "",
+     .help = "Time zone in which the days and hours of the [rule NAME] sections are read; "
+             "empty: the system's local time. It applies to the whole process (TZ)."},
+    {"rules", "never_record", &t_patterns, LIST(never_record, nnever_record), .def = "",
+     .help = "Numbers never recorded, whatever a rule says (staff representatives, "
+             "occupational health): a call to or from one of them keeps no audio."},
+    {"rules", "default", &t_rules_default, AT(rules_default), .def = "record",
+     .help = "What happens to a call that no [rule NAME] section matches. Rules are "
+             "[rule NAME] sections, tried in file order (see greffier.conf(5), RULES.md)."},
+    {"rules", "keep_metadata_of_unrecorded", &t_bool, AT(keep_metadata_of_unrecorded),
+     .def = "yes",
+     .help = "Keep the index entry (numbers, times, SIP messages) of a call that the rules "
+             "did not record; no: such calls leave no trace but a counter."},
 };
 
 enum { NKEYWORDS = sizeof(keywords) / sizeof(keywords[0]) };
@@ -742,6 +799,9 @@ void config_diff(const struct config *a, const struct config *b,
         if (!same)
             changed(user, kw->section, kw->key);
     }
+    /* Rules are read into zeroed slots, so equal rules are equal bytes. */
+    if (a->nrules != b->nrules || memcmp(a->rules, b->rules, a->nrules * sizeof(a->rules[0])) != 0)
+        changed(user, "rule", "*");
 }
 
 bool config_is_trunk(const struct config *cfg, const struct ip_addr *addr)
@@ -755,7 +815,7 @@ bool config_is_trunk(const struct config *cfg, const struct ip_addr *addr)
 
 /* ---- the reader -------------------------------------------------------------------- */
 
-enum { SECTION_NONE = -1, SECTION_UNKNOWN = -2 };
+enum { SECTION_NONE = -1, SECTION_UNKNOWN = -2, SECTION_RULE = -3 };
 
 struct reader {
     struct config *cfg;
@@ -764,6 +824,7 @@ struct reader {
     int errors;
     unsigned line;
     int section;                /* index of its first keyword, or SECTION_* */
+    struct config_rule *rule;   /* SECTION_RULE: the rule being read */
     unsigned set_on[NKEYWORDS]; /* line where each key was set, 0 when not yet */
 };
 
@@ -835,6 +896,40 @@ static bool section_known(struct span name, int *first)
     return false;
 }
 
+/* "[rule NAME]": a new recording rule, in file order. */
+static void read_rule_header(struct reader *r, struct span name)
+{
+    char sh[SHOW_MAX * 4 + 8], text[RULE_NAME_SIZE];
+    const char *shown = show((const char *)name.p, name.len, sh, sizeof(sh));
+    r->section = SECTION_UNKNOWN;
+    if (name.len >= sizeof(text)) {
+        report(r, "rule name \"%s\" is longer than %d bytes", shown, RULE_NAME_SIZE - 1);
+        return;
+    }
+    memcpy(text, name.p, name.len);
+    text[name.len] = '\0';
+    if (!rules_name_valid(text)) {
+        report(r, "rule name \"%s\" may hold only letters, digits, _ - and .", shown);
+        return;
+    }
+    for (size_t i = 0; i < r->cfg->nrules; i++) {
+        if (strcmp(r->cfg->rules[i].name, text) == 0) {
+            report(r, "duplicate rule \"%s\" (first on line %u)", shown, r->cfg->rules[i].line);
+            return;
+        }
+    }
+    if (r->cfg->nrules == RULES_MAX) {
+        report(r, "more than %d rules", RULES_MAX);
+        return;
+    }
+    struct config_rule *rule = &r->cfg->rules[r->cfg->nrules++];
+    memset(rule, 0, sizeof(*rule));
+    memcpy(rule->name, text, name.len + 1);
+    rule->line = r->line;
+    r->rule = rule;
+    r->section = SECTION_RULE;
+}
+
 static void read_section(struct reader *r, struct span line)
 {
     char sh[SHOW_MAX * 4 + 8];
@@ -849,6 +944,10 @@ static void read_section(struct reader *r, struct span line)
     if (after.len > 0 && after.p[0] != '#' && after.p[0] != ';') {
         report(r, "text after the section header");
         r->section = SECTION_UNKNOWN;
+        return;
+    }
+    if (name.len > 5 && memcmp(name.p, "rule", 4) == 0 && is_blank(name.p[4])) {
+        read_rule_header(r, trim(span_make(name.p + 5, name.len - 5)));
         return;
     }
     if (!section_known(name, &r->section)) {
@@ -902,6 +1001,24 @@ static void read_key_value(struct reader *r, struct span line, const uint8_t *eq
         return; /* reported once, at the section header */
     if (r->section == SECTION_NONE) {
         report(r, "key \"%s\" outside any section", shown);
+        return;
+    }
+    if (r->section == SECTION_RULE) {
+        if (!extract_value(raw, &v, &why)) {
+            report(r, "%s: %s", shown, why);
+            return;
+        }
+        char keytext[SHOW_MAX + 1];
+        if (key.len > SHOW_MAX) {
+            report(r, "unknown key \"%s\" in [rule %s]", shown, r->rule->name);
+            return;
+        }
+        memcpy(keytext, key.p, key.len);
+        keytext[key.len] = '\0';
+        memcpy(value, v.p, v.len);
+        value[v.len] = '\0';
+        if (!rules_parse_key(r->rule, keytext, value, err, sizeof(err)))
+            report(r, "%s", err);
         return;
     }
     const char *section = keywords[r->section].section;
@@ -1054,5 +1171,6 @@ int config_load(struct config *cfg, const char *path, FILE *errout)
         rest.len -= nl ? llen + 1 : llen;
     }
     free(buf);
+    r.errors += rules_check(cfg, path, errout);
     return r.errors;
 }

@@ -92,6 +92,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_GET_RECORDING] =
         "SELECT c.media_state, r.id, r.path, r.sha256, r.bytes, r.sample_rate, r.duration_s,"
         " r.state FROM calls c LEFT JOIN recordings r ON r.call_ref = c.id WHERE c.id = :id",
+    [ST_SET_DECISION] = "UPDATE calls SET rule = :rule, rule_action = :action,"
+                        " retention_days = :retention_days WHERE id = :id",
+    [ST_INSERT_TAG] = "INSERT OR IGNORE INTO call_tags (call_ref, tag) VALUES (:call_ref, :tag)",
 };
 
 /* Sets a PRAGMA and reads back the value it took: SQLite ignores a PRAGMA it cannot

@@ -30,6 +30,8 @@ enum ix_stmt {
     ST_INSERT_RECORDING,
     ST_INSERT_EVENT,
     ST_GET_RECORDING,
+    ST_SET_DECISION,
+    ST_INSERT_TAG,
     ST_COUNT
 };
 

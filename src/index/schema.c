@@ -186,11 +186,26 @@ static const char migration_3[] =
     "  hash TEXT NOT NULL"
     ");";
 
+/* The recording rules' decision for each call (include/greffier/rules.h): the rule that
+ * matched (or "[never_record]", "[default]"), its action, the retention it asks for and
+ * its tags.  NULL for calls indexed before the rules existed. */
+static const char migration_4[] =
+    "ALTER TABLE calls ADD COLUMN rule TEXT;"
+    "ALTER TABLE calls ADD COLUMN rule_action TEXT;"
+    "ALTER TABLE calls ADD COLUMN retention_days INTEGER;"
+    "CREATE TABLE call_tags ("
+    "  call_ref INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,"
+    "  tag TEXT NOT NULL,"
+    "  PRIMARY KEY (call_ref, tag)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX call_tags_tag ON call_tags (tag, call_ref);";
+
 /* migrations[i] brings the schema to version i + 1. */
 static const struct migration migrations[] = {
     {"calls, SIP messages, media offers, TLS flows", migration_1},
     {"streams, recordings, call events, calls.media_state", migration_2},
     {"web users and the audit chain", migration_3},
+    {"recording rules: calls.rule, rule_action, retention_days, call_tags", migration_4},
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

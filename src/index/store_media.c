@@ -131,6 +131,27 @@ static int call_exists(struct index *ix, int64_t id, char *err, size_t errsize)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The recording rules' decision: calls.rule, rule_action, retention_days and call_tags. */
+static int store_decision(struct index *ix, int64_t call_rowid,
+                          const struct media_rules_decision *d, char *err, size_t errsize)
+{
+    struct ix_binder b = {ix->st[ST_SET_DECISION], NULL, SQLITE_OK};
+    ix_bind_chars(&b, ":rule", d->origin, sizeof(d->origin));
+    ix_bind_chars(&b, ":action", d->action, sizeof(d->action));
+    ix_bind_opt_int(&b, ":retention_days", d->retention_days);
+    ix_bind_int(&b, ":id", call_rowid);
+    if (ix_step_bound(ix->db, &b, err, errsize) != 0)
+        return -1;
+    for (size_t i = 0; i < d->ntags && i < RULE_MAX_TAGS; i++) {
+        struct ix_binder t = {ix->st[ST_INSERT_TAG], NULL, SQLITE_OK};
+        ix_bind_int(&t, ":call_ref", call_rowid);
+        ix_bind_chars(&t, ":tag", d->tags[i], sizeof(d->tags[i]));
+        if (ix_step_bound(ix->db, &t, err, errsize) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int index_store_media(struct index *ix, int64_t call_rowid, const struct call_media_result *r)
 {
     char err[512] = "";
@@ -160,6 +181,8 @@ int index_store_media(struct index *ix, int64_t call_rowid, const struct call_me
         log_msg(LOG_DEBUG, "index: call %lld: media already stored, kept", (long long)call_rowid);
         goto release;
     }
+    if (r->decision.made && store_decision(ix, call_rowid, &r->decision, err, sizeof(err)) != 0)
+        goto rollback;
     if (r->rec.present && store_recording(ix, call_rowid, &r->rec, err, sizeof(err)) != 0)
         goto rollback;
     for (size_t i = 0; i < r->nstreams; i++) {

@@ -100,6 +100,10 @@ struct call_media {
     bool encrypted;   /* SRTP without visible keys */
     bool on_hold[2];
 
+    /* The recording rules' decision, made once: at the first audio, or at the end for a
+     * call that had none. */
+    struct media_rules_decision decision;
+
     /* The recording, created at the first audio. */
     bool recording;
     bool failed;

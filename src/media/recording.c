@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "greffier/json.h"
+#include "greffier/dialog.h"
 #include "greffier/log.h"
+#include "greffier/rules.h"
 #include "greffier/timefmt.h"
 #include "media_internal.h"
 
@@ -72,6 +74,30 @@ void media_event(struct call_media *cm, pkt_time_t ts, const char *kind, int cha
     media_event_at(cm, ts, offset, kind, channel, detail);
 }
 
+/* Asks the recording rules once per call, at the call's start time (hours and days are
+ * those of the INVITE, not of the first audio), and keeps a copy of the answer. */
+static bool rules_allow(struct media *m, struct call_media *cm)
+{
+    struct media_rules_decision *md = &cm->decision;
+    if (md->made)
+        return md->recorded;
+    /* The dialog tracker classifies the direction only when the call ends; the rules
+     * need it now, from the same INVITE addresses and numbers. */
+    struct call view = *cm->call;
+    if (view.direction == DIR_UNKNOWN)
+        view.direction = call_classify_direction(m->cfg, &view);
+    struct rules_decision d;
+    rules_decide(m->cfg, &view, view.start, &d);
+    md->made = true;
+    md->recorded = d.record;
+    snprintf(md->origin, sizeof(md->origin), "%s", rules_decision_origin(&d));
+    snprintf(md->action, sizeof(md->action), "%s", rules_action_name(d.action));
+    md->retention_days = d.retention_days;
+    for (size_t i = 0; i < d.ntags && i < RULE_MAX_TAGS; i++)
+        snprintf(md->tags[md->ntags++], RULE_TAG_SIZE, "%s", d.tags[i]);
+    return md->recorded;
+}
+
 static int writer_sink(void *user, const uint8_t *data, size_t len)
 {
     return recording_file_write(user, data, len);
@@ -112,6 +138,9 @@ bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_a
     if (cm->recording)
         return true;
     if (cm->failed)
+        return false;
+    /* A call the rules do not record never gets a file: no audio is written anywhere. */
+    if (!rules_allow(m, cm))
         return false;
     const struct call *c = cm->call;
     pkt_time_t start;
@@ -290,9 +319,14 @@ void recording_close(struct media *m, struct call_media *cm, struct call_media_r
     const struct call *c = cm->call;
     for (struct media_stream *s = cm->streams; s; s = s->cnext)
         stream_flush(m, s);
-    if (cm->encrypted && !cm->recording)
+    bool allowed = rules_allow(m, cm);
+    out->decision = cm->decision;
+    if (cm->encrypted && !cm->recording && allowed)
         COUNT(m->counters, calls_media_encrypted);
-    if (!cm->recording) {
+    if (!allowed && c->status == CALL_ANSWERED) {
+        COUNT(m->counters, calls_not_recorded);
+        snprintf(out->media_state, sizeof(out->media_state), "not_recorded");
+    } else if (!cm->recording) {
         snprintf(out->media_state, sizeof(out->media_state), "%s",
                  cm->failed                     ? "failed"
                  : cm->encrypted                ? "encrypted"

@@ -609,7 +609,12 @@ static void test_migrate_from_1(void)
     CHECK_INT(sqlite3_exec(ix->db,
                            "DROP TABLE streams; DROP TABLE recordings; DROP TABLE call_events;"
                            " DROP TABLE users; DROP TABLE audit;"
-                           " ALTER TABLE calls DROP COLUMN media_state; PRAGMA user_version = 1",
+                           " ALTER TABLE calls DROP COLUMN media_state;"
+                           /* and what migration 4 (recording rules) added */
+                           " DROP TABLE call_tags; ALTER TABLE calls DROP COLUMN rule;"
+                           " ALTER TABLE calls DROP COLUMN rule_action;"
+                           " ALTER TABLE calls DROP COLUMN retention_days;"
+                           " PRAGMA user_version = 1",
                            NULL, NULL, NULL),
               SQLITE_OK);
     CHECK_INT(count(ix, "SELECT count(*) FROM sqlite_schema WHERE name IN ('streams',"
@@ -626,6 +631,7 @@ static void test_migrate_from_1(void)
     CHECK_INT(count(ix, "PRAGMA user_version"), schema_latest_version());
     CHECK_INT(count(ix, "SELECT count(*) FROM sqlite_schema WHERE name IN ('users', 'audit')"),
               2);
+    CHECK_INT(schema_latest_version(), 4);
     CHECK_INT(count(ix, "SELECT count(*) FROM sqlite_schema WHERE name IN ('streams',"
                         " 'recordings', 'call_events', 'streams_call', 'streams_unmatched',"
                         " 'call_events_call')"),
