@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "greffier/index.h"
 #include "greffier/ogg_opus.h"
@@ -27,6 +28,12 @@ struct recording_source *recording_open_source(const char *data_dir,
                                                const struct recording_info *info,
                                                struct byte_source *src, char *err, size_t errsize);
 void recording_source_close(struct recording_source *rs);
+/* Size of the Ogg Opus stream (the plaintext, not the sealed file on disk). */
+uint64_t recording_source_size(const struct recording_source *rs);
+/* Reads up to len bytes at offset, decrypting only the chunks they touch (HTTP Range,
+ * seeking).  Returns the bytes read, 0 at the end, -1 on failure. */
+long recording_source_read_at(struct recording_source *rs, uint64_t offset, uint8_t *buf,
+                              size_t len);
 
 /* Checks the stored file against what the index recorded when it was written (its size
  * and SHA-256) and authenticates every chunk (recording_check).  Returns 0 when intact,

@@ -269,22 +269,15 @@ enum MHD_Result route_call_peaks(struct http_req *rq)
 struct audio_stream {
     struct recording_source *rs;
     struct byte_source src;
-    uint64_t skip; /* bytes before the range, read and dropped at the first call */
+    uint64_t first; /* offset of the range in the Ogg stream */
 };
 
+/* Only the sealed chunks the range touches are read and decrypted (the vault's random
+ * access), so seeking in a long recording costs one chunk, not the file before it. */
 static ssize_t audio_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    (void)pos; /* MHD asks in order; the source is read sequentially */
     struct audio_stream *a = cls;
-    while (a->skip > 0) {
-        uint8_t scratch[AUDIO_CHUNK];
-        size_t want = a->skip < sizeof(scratch) ? (size_t)a->skip : sizeof(scratch);
-        long n = a->src.read(a->src.user, scratch, want);
-        if (n <= 0)
-            return MHD_CONTENT_READER_END_WITH_ERROR;
-        a->skip -= (uint64_t)n;
-    }
-    long n = a->src.read(a->src.user, (uint8_t *)buf, max);
+    long n = recording_source_read_at(a->rs, a->first + pos, (uint8_t *)buf, max);
     if (n < 0)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     if (n == 0)
@@ -354,13 +347,25 @@ enum MHD_Result route_call_audio(struct http_req *rq)
     if (r < 0)
         return internal_error(rq, NULL);
 
-    uint64_t total = info.bytes, first = 0, last = total ? total - 1 : 0;
+    /* The size served is the Ogg stream's, read from the sealed file's header. */
+    struct audio_stream *a = calloc(1, sizeof(*a));
+    if (!a)
+        return MHD_NO;
+    snprintf(target, sizeof(target), "%" PRId64, rq->id);
+    a->rs = recording_open_source(rq->srv->cfg.data_dir, &info, &a->src, err, sizeof(err));
+    if (!a->rs) {
+        free(a);
+        log_msg(LOG_ERR, "http: replay of call %s: %s", target, err);
+        return http_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "recording_unreadable",
+                                "the recording cannot be read (see the server log)", NULL);
+    }
+    uint64_t total = recording_source_size(a->rs), first = 0, last = total ? total - 1 : 0;
     const char *range = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Range");
     enum range_kind rk = parse_range(range, total, &first, &last);
-    snprintf(target, sizeof(target), "%" PRId64, rq->id);
     snprintf(range_text, sizeof(range_text), "%.60s", range ? range : "");
     http_audit(rq, rq->sess.user, "replay", target, "range", range ? range_text : NULL, AUDIT_END);
     if (rk == RANGE_UNSATISFIABLE) {
+        audio_free(a);
         struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
         if (!resp)
             return MHD_NO;
@@ -373,18 +378,7 @@ enum MHD_Result route_call_audio(struct http_req *rq)
         MHD_destroy_response(resp);
         return res;
     }
-
-    struct audio_stream *a = calloc(1, sizeof(*a));
-    if (!a)
-        return MHD_NO;
-    a->rs = recording_open_source(rq->srv->cfg.data_dir, &info, &a->src, err, sizeof(err));
-    if (!a->rs) {
-        free(a);
-        log_msg(LOG_ERR, "http: replay of call %s: %s", target, err);
-        return http_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "recording_unreadable",
-                                "the recording cannot be read (see the server log)", NULL);
-    }
-    a->skip = first;
+    a->first = first;
     uint64_t size = total ? last - first + 1 : 0;
     struct MHD_Response *resp =
         MHD_create_response_from_callback(size, AUDIO_CHUNK, audio_read, a, audio_free);

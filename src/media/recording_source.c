@@ -258,3 +258,14 @@ int recording_verify(const char *data_dir, const struct recording_info *info, ch
         return -1;
     }
 }
+
+uint64_t recording_source_size(const struct recording_source *rs)
+{
+    return vault_reader_size(rs->r);
+}
+
+long recording_source_read_at(struct recording_source *rs, uint64_t offset, uint8_t *buf,
+                              size_t len)
+{
+    return vault_read_range(rs->r, offset, buf, len);
+}
