@@ -179,6 +179,7 @@ static bool key_address(struct config_rule *r, const char *key, const char *valu
 {
     char items[RULE_MAX_ITEMS][40], sh[48];
     struct cidr nets[RULE_MAX_ITEMS];
+    memset(nets, 0, sizeof(nets)); /* cppcheck cannot see that n entries are always set */
     int n = split(key, value, items, RULE_MAX_ITEMS, err, errsize);
     if (n < 0)
         return false;
