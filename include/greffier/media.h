@@ -41,6 +41,11 @@ struct call *media_packet(struct media *m, const struct l4_packet *pkt);
  * idle unmatched streams (handed to fn). */
 void media_tick(struct media *m, pkt_time_t now,
                 void (*unmatched)(void *user, const struct media_stream_result *s), void *user);
+/* Under backlog (live capture falling behind), the encoder's complexity is lowered before
+ * anything is dropped; it applies to the recordings in progress and to new ones. */
+void media_set_complexity(struct media *m, unsigned complexity);
+unsigned media_complexity(const struct media *m);
+
 /* End of input: hands every unmatched stream to fn. */
 void media_drain_unmatched(struct media *m,
                            void (*fn)(void *user, const struct media_stream_result *s),

@@ -40,6 +40,9 @@ struct pipeline {
     pkt_time_t now;
     pkt_time_t next_tick;
     pkt_time_t next_commit; /* live capture: see pipeline_idle() */
+    pkt_time_t newest_frame; /* capture time of the newest frame (backlog measure) */
+    uint64_t frames_since_idle;
+    pkt_time_t last_complexity_change, calm_since;
     unsigned uncommitted;
     bool in_transaction;
 
@@ -315,13 +318,55 @@ void pipeline_frame(struct pipeline *p, int linktype, pkt_time_t ts, const uint8
      * capture host, merged files) must not re-open or re-time finished calls. */
     if (ts > p->now)
         p->now = ts;
+    if (ts > p->newest_frame)
+        p->newest_frame = ts;
+    p->frames_since_idle++;
     net_decode(p->net, linktype, ts, frame, caplen);
     if (p->now >= p->next_tick)
         tick(p);
 }
 
+/* Backlog: how far behind the wall clock the newest packet handled is.  Past BACKLOG_HIGH
+ * the encoder's complexity goes down a step (at most once per BACKLOG_STEP), before the
+ * kernel ring overflows and packets are lost; once the lag stays under BACKLOG_LOW for
+ * BACKLOG_CALM it goes back up a step, never above the configured value. */
+#define BACKLOG_HIGH (1 * SECOND)
+#define BACKLOG_LOW (SECOND / 10)
+#define BACKLOG_STEP (5 * SECOND)
+#define BACKLOG_CALM (60 * SECOND)
+
+static void adapt_complexity(struct pipeline *p, pkt_time_t wall_now)
+{
+    if (!p->frames_since_idle)
+        return;
+    pkt_time_t lag = wall_now - p->newest_frame;
+    unsigned c = media_complexity(p->media);
+    if (lag > BACKLOG_HIGH) {
+        p->calm_since = 0;
+        if (c > 0 && wall_now - p->last_complexity_change >= BACKLOG_STEP) {
+            media_set_complexity(p->media, c - 1);
+            p->last_complexity_change = wall_now;
+            COUNT(p->counters, encoder_complexity_lowered);
+            log_msg(LOG_WARNING, "capture is %.1f s behind: Opus complexity lowered to %u",
+                    (double)lag / SECOND, c - 1);
+        }
+    } else if (lag < BACKLOG_LOW && c < p->cfg->opus_complexity) {
+        if (!p->calm_since)
+            p->calm_since = wall_now;
+        if (wall_now - p->calm_since >= BACKLOG_CALM) {
+            media_set_complexity(p->media, c + 1);
+            p->calm_since = wall_now;
+            p->last_complexity_change = wall_now;
+            COUNT(p->counters, encoder_complexity_raised);
+            log_msg(LOG_NOTICE, "capture caught up: Opus complexity back to %u", c + 1);
+        }
+    }
+}
+
 void pipeline_idle(struct pipeline *p, pkt_time_t wall_now)
 {
+    adapt_complexity(p, wall_now);
+    p->frames_since_idle = 0;
     if (wall_now > p->now)
         p->now = wall_now;
     if (p->now >= p->next_tick)

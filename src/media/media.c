@@ -314,6 +314,22 @@ void media_tick(struct media *m, pkt_time_t now,
     }
 }
 
+void media_set_complexity(struct media *m, unsigned complexity)
+{
+    m->complexity = complexity;
+    for (struct call_media *cm = m->calls; cm; cm = cm->next)
+        if (cm->writer) {
+            ogg_opus_writer_set_complexity(cm->writer, complexity);
+            if (complexity < cm->complexity_min)
+                cm->complexity_min = complexity;
+        }
+}
+
+unsigned media_complexity(const struct media *m)
+{
+    return m->complexity;
+}
+
 void media_drain_unmatched(struct media *m,
                            void (*fn)(void *user, const struct media_stream_result *s),
                            void *user)
@@ -366,6 +382,7 @@ struct media *media_new(const struct config *cfg, struct counters *counters,
     m->cfg = cfg;
     m->counters = counters;
     snprintf(m->data_dir, sizeof(m->data_dir), "%s", data_dir);
+    m->complexity = cfg->opus_complexity;
     m->frame_ms = cfg->opus_frame_ms <= 20 ? 20 : cfg->opus_frame_ms <= 40 ? 40 : 60;
     return m;
 }

@@ -111,6 +111,7 @@ struct call_media {
     unsigned rate;
     struct recording_file *file;
     struct ogg_opus_writer *writer;
+    unsigned complexity_min; /* lowest encoder complexity used in this recording */
     struct timeline *tl;
     char relpath[256];
     char codecs[48];
@@ -124,6 +125,7 @@ struct media {
     struct counters *counters;
     char data_dir[4096];
     unsigned frame_ms;
+    unsigned complexity; /* the encoder's, lowered under backlog (media_set_complexity) */
     /* The newest recording public key, loaded at the first recording (the capture side
      * never holds a private key); NULL until then or when it could not be loaded. */
     struct vault_pubkey *pubkey;

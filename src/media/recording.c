@@ -184,13 +184,14 @@ bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_a
         .sample_rate = cm->rate,
         .bitrate = m->cfg->opus_bitrate,
         .frame_ms = m->frame_ms,
-        .complexity = m->cfg->opus_complexity,
+        .complexity = m->complexity,
         .serial = hash32(c->call_id),
         .comments = {cid, caller, callee, started,
                      "CHANNELS=left: caller, right: callee", NULL},
     };
     struct byte_sink sink = {.write = writer_sink, .user = cm->file};
     cm->writer = ogg_opus_writer_new(&st, &sink, err, sizeof(err));
+    cm->complexity_min = m->complexity;
     if (!cm->writer)
         goto fail;
     /* The ring holds the jitter window and two seconds more: enough for any packet the
@@ -301,7 +302,7 @@ static void close_file(struct media *m, struct call_media *cm, struct call_media
     rec->answer_offset_ms = c->answer ? (c->answer - cm->rec_start) / 1000 : -1;
     rec->bitrate = m->cfg->opus_bitrate;
     rec->frame_ms = m->frame_ms;
-    rec->complexity = m->cfg->opus_complexity;
+    rec->complexity = cm->complexity_min;
     snprintf(rec->state, sizeof(rec->state), "complete");
     snprintf(out->media_state, sizeof(out->media_state), "recorded");
     COUNT(m->counters, recordings);
