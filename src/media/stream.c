@@ -382,6 +382,9 @@ void stream_packet(struct media *m, struct media_stream *s, const struct l4_pack
      * clear and give the statistics, the audio is not decoded (it would be noise). */
     if (!s->reorder || (s->cm->encrypted && !s->srtp))
         return;
+    /* A call the rules do not record needs its statistics, never its audio in order. */
+    if (s->cm->decision.made && !s->cm->decision.recorded)
+        return;
     rtp_reorder_push(s->reorder, &pkt, p->ts);
     struct rtp_reorder_out out;
     while (rtp_reorder_pop(s->reorder, p->ts, &out))

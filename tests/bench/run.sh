@@ -151,10 +151,14 @@ section_import() {
     elif ldd "$BIN" 2>/dev/null | grep -q 'libasan\|libubsan'; then
         echo "greffier: SKIPPED: $BIN is a sanitizer build; figures come from 'make' (release)"
     else
-        local data=$OUT/data
-        echo "(each run: rm -rf $data && $BIN init -d $data, untimed)"
+        local data=$OUT/data conf=$OUT/classify.conf
+        # The classification path alone: every packet decoded, SIP parsed, calls indexed,
+        # RTP matched and its statistics kept, but no audio decoded or encoded (a rule that
+        # records nothing).  The media section measures the recordings.
+        printf '[rules]\ndefault = skip\n' >"$conf"
+        echo "(each run: rm -rf $data && $BIN init -d $data, untimed; $conf records nothing)"
         measure greffier "rm -rf '$data' && '$BIN' init -d '$data' >/dev/null" \
-            "$BIN" -d "$data" import "$CAP"
+            "$BIN" -c "$conf" -d "$data" import "$CAP"
         if [ "$M_OK" = 1 ]; then
             g_wall=$M_WALL g_cpu=$M_CPU
             local summary
