@@ -1,0 +1,40 @@
+#!/bin/bash
+# The web UI in a real browser (Debian's chromium, playwright-core from npm): a supervisor
+# logs in, searches by number, opens the call and plays it; the waveform is drawn.
+# Screenshots go to $TEST_OUT/browser_replay/.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+BIN=${GREFFIER_BIN:-build/greffier}
+BUILD=${GREFFIER_BUILD:-build}
+OUT=${TEST_OUT:-/tmp}/browser_replay
+rm -rf "$OUT"; mkdir -p "$OUT"
+T=$(mktemp -d); SERVER=
+cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+[ -x /usr/bin/chromium ] || fail "chromium missing (make deps installs it)"
+command -v npm >/dev/null || fail "npm missing (make deps installs it)"
+if [ ! -d tests/web/node_modules/playwright-core ]; then
+    (cd tests/web && npm install --no-audit --no-fund --silent) >"$OUT/npm.log" 2>&1 ||
+        fail "npm install of playwright-core failed (see $OUT/npm.log)"
+fi
+
+"$BUILD/bench/gen_calls" --calls 6 --duration 10 --scenario answered -o "$T/calls.pcap" >/dev/null ||
+    fail "generator"
+"$BIN" init -d "$T/data" >/dev/null || fail "init"
+"$BIN" -d "$T/data" import "$T/calls.pcap" >"$OUT/import.out" || fail "import"
+NUMBER=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["calls"][0]; print(c["callee"])' "$T/calls.truth.json")
+printf 'une phrase de passe assez longue\n' >"$T/pw"
+"$BIN" -d "$T/data" user add superv --role supervisor --password-file "$T/pw" >/dev/null 2>&1 ||
+    fail "user add"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" -d "$T/data" serve --no-capture --listen "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 50); do
+    python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/healthz')" \
+        2>/dev/null && break
+    sleep 0.1
+done
+timeout 90 node tests/web/replay.js "http://127.0.0.1:$PORT/" superv \
+    "une phrase de passe assez longue" "$NUMBER" "$OUT"
