@@ -16,9 +16,9 @@ for src in tests/fuzz/fuzz_*.c; do
     out=$B/corpus/${name#fuzz_}
     mkdir -p "$out" "$B/crashes"
     clang -std=c11 -D_GNU_SOURCE $FLAGS -fsanitize=fuzzer -Iinclude \
-        $(pkg-config --cflags libpcap sofia-sip-ua sqlite3 openssl opus ogg sndfile libsrtp2 spandsp libbcg729) \
+        $(pkg-config --cflags libpcap sofia-sip-ua sqlite3 openssl opus ogg sndfile libsrtp2 spandsp libbcg729 libmicrohttpd) \
         -o "$B/$name" "$src" $B/libgreffier.a \
-        $(pkg-config --libs libpcap sofia-sip-ua sqlite3 openssl opus ogg sndfile libsrtp2 spandsp libbcg729) -lm
+        $(pkg-config --libs libpcap sofia-sip-ua sqlite3 openssl opus ogg sndfile libsrtp2 spandsp libbcg729 libmicrohttpd) -lm
     echo "== $name for ${SECONDS_PER_TARGET}s"
     "$B/$name" -max_total_time="$SECONDS_PER_TARGET" -artifact_prefix="$B/crashes/$name-" \
         "$out" "$seeds" || status=1
