@@ -124,3 +124,16 @@ wait_udp_listen() { # namespace ip:port pid
     done
     return 1
 }
+
+# sipp_scenarios DIR PAUSE_MS [PCAP_AUDIO]: writes DIR/uac.xml and DIR/uas.xml from
+# tests/integration/sipp/.  The UAC talks for PAUSE_MS after the ACK (pass the word
+# PAUSE_MS to keep the placeholder and fill it per run), playing PCAP_AUDIO when given.
+sipp_scenarios() {
+    local dir=$1 pause=$2 audio=""
+    local src
+    src="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/sipp"
+    [ -n "${3:-}" ] &&
+        audio="<nop><action><exec play_pcap_audio=\"$3\"/></action></nop>"
+    sed -e "s|PAUSE_MS|$pause|" -e "s|<!-- AUDIO -->|$audio|" "$src/uac.xml.in" >"$dir/uac.xml" &&
+        cp "$src/uas.xml" "$dir/uas.xml"
+}
