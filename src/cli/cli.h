@@ -29,8 +29,18 @@ void cli_data_path(const struct cli *cli, const char *name, char *out, unsigned 
 
 void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Parses -c/-d after a subcommand; returns the index of the first operand, -1 on error. */
+/* Parses -c/-d (and --help) after a subcommand; returns the index of the first operand,
+ * -1 on a usage error (printed), -2 when --help was answered. */
 int cli_parse_common(struct cli *cli, int argc, char **argv, const char *usage);
+
+/* getopt_long for subcommands with options of their own (own: their short options,
+ * opts: their long ones, with {"help", no_argument, NULL, 'h'}): handles -c, -d, --help
+ * and unknown options itself and returns the next option of the subcommand's own, -1
+ * after the last, or CLI_OPT_STOP with *status the exit status to return. */
+struct option;
+enum { CLI_OPT_STOP = -2 };
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *own,
+               const struct option *opts, const char *usage, int *status);
 /* Opens the data directory's index, printing why not on failure. */
 struct index *cli_open_index(struct cli *cli);
 

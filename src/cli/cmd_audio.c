@@ -205,23 +205,14 @@ int cmd_audio(struct cli *cli, int argc, char **argv)
     const char *out = NULL;
     enum out_format fmt = OUT_OGG;
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:d:o:", opts, NULL)) != -1) {
+    int status;
+    while ((ch = cli_getopt(cli, argc, argv, "o:", opts, AUDIO_USAGE, &status)) != -1) {
+        if (ch == CLI_OPT_STOP)
+            return status;
         switch (ch) {
-        case 'c':
-            cli->config_path = optarg;
-            break;
-        case 'd':
-            cli->data_dir = optarg;
-            break;
         case 'o':
             out = optarg;
             break;
-        case 'h':
-            printf("usage: greffier %s\n", AUDIO_USAGE);
-            return EXIT_OK;
-        default:
-            fprintf(stderr, "usage: greffier %s\n", AUDIO_USAGE);
-            return EXIT_USAGE;
         }
     }
     if (optind + 1 != argc) {

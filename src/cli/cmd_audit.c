@@ -18,7 +18,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 {
     int first = cli_parse_common(cli, argc, argv, AUDIT_USAGE);
     if (first < 0)
-        return EXIT_USAGE;
+        return first == -2 ? EXIT_OK : EXIT_USAGE;
     const char *sub = first < argc ? argv[first] : "";
     bool verify = strcmp(sub, "verify") == 0 && first + 1 == argc;
     bool list = strcmp(sub, "list") == 0 && first + 2 >= argc;

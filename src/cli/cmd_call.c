@@ -36,22 +36,13 @@ int cmd_call(struct cli *cli, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
+    int status;
+    while ((ch = cli_getopt(cli, argc, argv, "", opts, CALL_USAGE, &status)) != -1) {
+        if (ch == CLI_OPT_STOP)
+            return status;
         switch (ch) {
-        case 'c':
-            cli->config_path = optarg;
-            break;
-        case 'd':
-            cli->data_dir = optarg;
-            break;
         case 'j':
             break; /* the only output there is */
-        case 'h':
-            printf("usage: greffier %s\n", CALL_USAGE);
-            return EXIT_OK;
-        default:
-            fprintf(stderr, "usage: greffier %s\n", CALL_USAGE);
-            return EXIT_USAGE;
         }
     }
     if (optind + 1 != argc) {

@@ -43,10 +43,11 @@ int cmd_calls(struct cli *cli, int argc, char **argv)
     bool json = false;
     char digits[40] = "", norm[40];
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
+    int status;
+    while ((ch = cli_getopt(cli, argc, argv, "", opts, CALLS_USAGE, &status)) != -1) {
+        if (ch == CLI_OPT_STOP)
+            return status;
         switch (ch) {
-        case 'c': cli->config_path = optarg; break;
-        case 'd': cli->data_dir = optarg; break;
         case 'j': json = true; break;
         case 'f':
         case 't': {
@@ -92,8 +93,6 @@ int cmd_calls(struct cli *cli, int argc, char **argv)
             f.limit = v;
             break;
         }
-        case 'h': printf("usage: greffier %s\n", CALLS_USAGE); return EXIT_OK;
-        default: fprintf(stderr, "usage: greffier %s\n", CALLS_USAGE); return EXIT_USAGE;
         }
     }
     if (optind < argc) {

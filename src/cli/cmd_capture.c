@@ -281,7 +281,7 @@ int cmd_capture(struct cli *cli, int argc, char **argv)
 {
     int first = cli_parse_common(cli, argc, argv, "[-c FILE] [-d DIR] capture");
     if (first < 0)
-        return EXIT_USAGE;
+        return first == -2 ? EXIT_OK : EXIT_USAGE;
     if (first < argc) {
         cli_usage_error("capture: unexpected argument \"%s\"", argv[first]);
         return EXIT_USAGE;

@@ -11,7 +11,7 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 {
     int first = cli_parse_common(cli, argc, argv, "-c FILE config check");
     if (first < 0)
-        return EXIT_USAGE;
+        return first == -2 ? EXIT_OK : EXIT_USAGE;
     if (first >= argc || strcmp(argv[first], "check") != 0 || first + 1 != argc) {
         cli_usage_error("usage: greffier -c FILE config check");
         return EXIT_USAGE;

@@ -11,20 +11,6 @@
 #include "greffier/pipeline.h"
 #include "greffier/vault.h"
 
-/* Shared by every subcommand that only takes -c/-d before its operands. */
-int cli_parse_common(struct cli *cli, int argc, char **argv, const char *usage)
-{
-    int ch;
-    while ((ch = getopt(argc, argv, "+c:d:")) != -1) {
-        switch (ch) {
-        case 'c': cli->config_path = optarg; break;
-        case 'd': cli->data_dir = optarg; break;
-        default: fprintf(stderr, "usage: greffier %s\n", usage); return -1;
-        }
-    }
-    return optind;
-}
-
 struct index *cli_open_index(struct cli *cli)
 {
     char err[512];
@@ -47,7 +33,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 {
     int first = cli_parse_common(cli, argc, argv, "[-d DIR] import FILE...");
     if (first < 0)
-        return EXIT_USAGE;
+        return first == -2 ? EXIT_OK : EXIT_USAGE;
     if (first >= argc) {
         cli_usage_error("import: no capture file given");
         return EXIT_USAGE;

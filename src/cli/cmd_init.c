@@ -41,7 +41,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 {
     int first = cli_parse_common(cli, argc, argv, "init -d DIR");
     if (first < 0)
-        return EXIT_USAGE;
+        return first == -2 ? EXIT_OK : EXIT_USAGE;
     if (first < argc) {
         cli_usage_error("init: unexpected argument \"%s\"", argv[first]);
         return EXIT_USAGE;

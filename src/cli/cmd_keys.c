@@ -29,7 +29,7 @@ int cmd_keygen(struct cli *cli, int argc, char **argv)
     char keys[4200], err[1024];
     int first = cli_parse_common(cli, argc, argv, "[-d DIR] keygen");
     if (first < 0)
-        return EXIT_USAGE;
+        return first == -2 ? EXIT_OK : EXIT_USAGE;
     if (first < argc) {
         cli_usage_error("keygen: no operand expected");
         return EXIT_USAGE;
@@ -98,12 +98,13 @@ int cmd_rekey(struct cli *cli, int argc, char **argv)
     };
     const char *retire = NULL;
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
+    int status;
+    static const char usage[] = "[-d DIR] rekey [--retire OLD_ID]";
+    while ((ch = cli_getopt(cli, argc, argv, "", opts, usage, &status)) != -1) {
+        if (ch == CLI_OPT_STOP)
+            return status;
         switch (ch) {
-        case 'c': cli->config_path = optarg; break;
-        case 'd': cli->data_dir = optarg; break;
         case 'r': retire = optarg; break;
-        default: fprintf(stderr, "usage: greffier [-d DIR] rekey [--retire OLD_ID]\n"); return 2;
         }
     }
     int64_t old_id = 0;

@@ -152,17 +152,17 @@ int cmd_rules(struct cli *cli, int argc, char **argv)
     const char *caller = NULL, *callee = NULL, *call_id = NULL;
     const char *direction = NULL, *at_text = NULL, *address = NULL;
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
+    int status;
+    while ((ch = cli_getopt(cli, argc, argv, "", opts, RULES_USAGE, &status)) != -1) {
+        if (ch == CLI_OPT_STOP)
+            return status;
         switch (ch) {
-        case 'c': cli->config_path = optarg; break;
-        case 'd': cli->data_dir = optarg; break;
         case 'f': caller = optarg; break;
         case 't': callee = optarg; break;
         case 'r': direction = optarg; break;
         case 'a': at_text = optarg; break;
         case 'i': call_id = optarg; break;
         case 'p': address = optarg; break;
-        default: cli_usage_error("usage: greffier " RULES_USAGE); return EXIT_USAGE;
         }
     }
     if (optind + 1 != argc || strcmp(argv[optind], "explain") != 0 || !caller || !callee) {

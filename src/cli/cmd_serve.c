@@ -27,26 +27,17 @@ static int run(struct cli *cli, int argc, char **argv, bool need_no_capture, con
     const char *listen = NULL;
     bool no_capture = !need_no_capture;
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
+    int status;
+    while ((ch = cli_getopt(cli, argc, argv, "", opts, usage, &status)) != -1) {
+        if (ch == CLI_OPT_STOP)
+            return status;
         switch (ch) {
-        case 'c':
-            cli->config_path = optarg;
-            break;
-        case 'd':
-            cli->data_dir = optarg;
-            break;
         case 'n':
             no_capture = true;
             break;
         case 'l':
             listen = optarg;
             break;
-        case 'h':
-            printf("usage: greffier %s\n", usage);
-            return EXIT_OK;
-        default:
-            fprintf(stderr, "usage: greffier %s\n", usage);
-            return EXIT_USAGE;
         }
     }
     if (optind < argc) {

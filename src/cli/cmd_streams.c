@@ -20,23 +20,14 @@ int cmd_streams(struct cli *cli, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
+    int status;
+    while ((ch = cli_getopt(cli, argc, argv, "", opts, STREAMS_USAGE, &status)) != -1) {
+        if (ch == CLI_OPT_STOP)
+            return status;
         switch (ch) {
-        case 'c':
-            cli->config_path = optarg;
-            break;
-        case 'd':
-            cli->data_dir = optarg;
-            break;
         case 'u': /* the only listing so far; the option keeps room for others */
         case 'j':
             break; /* always JSON */
-        case 'h':
-            printf("usage: greffier %s\n", STREAMS_USAGE);
-            return EXIT_OK;
-        default:
-            fprintf(stderr, "usage: greffier %s\n", STREAMS_USAGE);
-            return EXIT_USAGE;
         }
     }
     if (optind < argc) {

@@ -133,14 +133,11 @@ int cmd_user(struct cli *cli, int argc, char **argv)
     const char *role_text = NULL, *pwfile = NULL;
     bool json = false;
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
+    int status;
+    while ((ch = cli_getopt(cli, argc, argv, "", opts, USER_USAGE, &status)) != -1) {
+        if (ch == CLI_OPT_STOP)
+            return status;
         switch (ch) {
-        case 'c':
-            cli->config_path = optarg;
-            break;
-        case 'd':
-            cli->data_dir = optarg;
-            break;
         case 'r':
             role_text = optarg;
             break;
@@ -150,12 +147,6 @@ int cmd_user(struct cli *cli, int argc, char **argv)
         case 'j':
             json = true;
             break;
-        case 'h':
-            printf("usage: greffier %s\n", USER_USAGE);
-            return EXIT_OK;
-        default:
-            fprintf(stderr, "usage: greffier %s\n", USER_USAGE);
-            return EXIT_USAGE;
         }
     }
     const char *sub = optind < argc ? argv[optind] : "";

@@ -127,13 +127,12 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
     };
     bool all = false;
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
+    int status;
+    while ((ch = cli_getopt(cli, argc, argv, "", opts, VERIFY_USAGE, &status)) != -1) {
+        if (ch == CLI_OPT_STOP)
+            return status;
         switch (ch) {
-        case 'c': cli->config_path = optarg; break;
-        case 'd': cli->data_dir = optarg; break;
         case 'a': all = true; break;
-        case 'h': printf("usage: greffier %s\n", VERIFY_USAGE); return EXIT_OK;
-        default: fprintf(stderr, "usage: greffier %s\n", VERIFY_USAGE); return EXIT_USAGE;
         }
     }
     if (all == (optind < argc)) {
