@@ -8,8 +8,7 @@
  * cannot be seen from the chain alone: the journal's copy of each append (logged at
  * notice) is the outside witness.
  *
- * Time is the wall clock (CLOCK_REALTIME) in UTC.  For tests only, the environment
- * variable GREFFIER_TEST_NOW (an ISO 8601 time), read once, replaces it.
+ * Time is clock_now() (clock.h) in UTC: the wall clock, or GREFFIER_TEST_NOW in tests.
  */
 #ifndef GREFFIER_AUDIT_H
 #define GREFFIER_AUDIT_H

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "greffier/audit.h"
+#include "greffier/clock.h"
 #include "greffier/index.h"
 #include "greffier/json.h"
 #include "greffier/log.h"
@@ -26,30 +27,9 @@
 
 enum { HASH_HEX = 64 };
 
-/* GREFFIER_TEST_NOW, parsed once: tests must not depend on the clock. */
-static pthread_once_t test_now_once = PTHREAD_ONCE_INIT;
-static pkt_time_t test_now;
-static bool test_now_set;
-
-static void read_test_now(void)
-{
-    const char *s = getenv("GREFFIER_TEST_NOW");
-    if (s && *s) {
-        if (time_parse_iso(s, &test_now))
-            test_now_set = true;
-        else
-            log_msg(LOG_WARNING, "audit: GREFFIER_TEST_NOW=\"%.40s\" is not ISO 8601: ignored", s);
-    }
-}
-
 pkt_time_t audit_now(void)
 {
-    pthread_once(&test_now_once, read_test_now);
-    if (test_now_set)
-        return test_now;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (pkt_time_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return clock_now();
 }
 
 struct row {

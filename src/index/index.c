@@ -164,7 +164,8 @@ struct index *index_open(const char *dir, bool create, char *err, size_t errsize
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     /* The index holds data from the wire: no schema trick may run SQL functions with
-     * side effects, and the file cannot be corrupted through SQL. */
+     * side effects, and the file cannot be corrupted through SQL.  trusted_schema is
+     * turned on below only once the schema's code is known to be ours. */
     sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 
@@ -178,6 +179,11 @@ struct index *index_open(const char *dir, bool create, char *err, size_t errsize
     }
     if (schema_migrate(db, err, errsize) != 0)
         goto error;
+    /* Only triggers and views identical to greffier's own may run with trusted_schema
+     * (needed by the FTS5 triggers of call_search). */
+    if (schema_check_code(db, err, errsize) != 0)
+        goto error;
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 1, NULL);
 
     ix = calloc(1, sizeof(*ix));
     if (!ix) {

@@ -46,6 +46,10 @@ int schema_latest_version(void);
 /* Applies every migration newer than the database's user_version, each in its own
  * transaction; refuses a database newer than this code. */
 int schema_migrate(sqlite3 *db, char *err, size_t errsize);
+/* The search index is kept by triggers, and SQLite runs triggers that use a virtual table
+ * only with trusted_schema on.  Before turning it on, this checks that every trigger and
+ * view in db is exactly one the migrations create: 0, or -1 with err set. */
+int schema_check_code(sqlite3 *db, char *err, size_t errsize);
 
 /* Runs a one-row query and reads its first column as an integer. */
 int ix_query_int(sqlite3 *db, const char *sql, int64_t *out);

@@ -8,9 +8,9 @@
  * greffier: it is refused rather than half-understood.
  *
  * To change the schema, append an entry; never edit a migration that has shipped.
- * Coming next: tags and notes with FTS5.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "index_int.h"
 
@@ -200,12 +200,145 @@ static const char migration_4[] =
     ") WITHOUT ROWID;"
     "CREATE INDEX call_tags_tag ON call_tags (tag, call_ref);";
 
+/* Retention, legal holds, notes, free-text search and alarms: the tables the vault's
+ * purge, the web's search and the daemon's alarms share.
+ *
+ * - legal_holds: a call on hold is never purged, whatever its retention; one row per
+ *   held call, the history of holds is in the audit chain.
+ * - purged_calls: the tombstone a purge leaves once the call, its messages, streams and
+ *   recording are gone.  It keeps no personal data: the former calls.id, its dates, why
+ *   and under which rule it went, and the purge proposal that approved it, if any.
+ * - purge_proposals / purge_proposal_items: the public-archives flow (an elimination slip
+ *   approved by the departmental archives' visa before anything is destroyed).
+ * - call_notes: free text by supervisors and auditors.
+ * - call_search: FTS5 over each call's numbers, names, tags and notes, rowid = calls.id,
+ *   kept current by triggers so no writer can forget it.
+ * - alarms: one row per alarm name, shared by the capture and web processes. */
+static const char migration_5[] =
+    "CREATE TABLE legal_holds ("
+    "  call_ref INTEGER PRIMARY KEY REFERENCES calls (id) ON DELETE RESTRICT,"
+    "  since TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  reason TEXT NOT NULL DEFAULT ''"
+    ");"
+
+    "CREATE TABLE purged_calls ("
+    "  id INTEGER PRIMARY KEY,"
+    "  start_us INTEGER NOT NULL,"
+    "  end_us INTEGER,"
+    "  purged_at TEXT NOT NULL,"
+    "  reason TEXT NOT NULL CHECK (reason IN ('retention', 'erasure', 'disk_full', 'discarded')),"
+    "  rule TEXT,"
+    "  retention_days INTEGER,"
+    "  had_recording INTEGER NOT NULL DEFAULT 0,"
+    "  recording_bytes INTEGER,"
+    "  proposal_ref INTEGER REFERENCES purge_proposals (id)"
+    ");"
+    "CREATE INDEX purged_calls_at ON purged_calls (purged_at);"
+
+    "CREATE TABLE purge_proposals ("
+    "  id INTEGER PRIMARY KEY,"
+    "  created TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'executed', 'cancelled')),"
+    "  calls INTEGER NOT NULL,"
+    "  first_start_us INTEGER,"
+    "  last_start_us INTEGER,"
+    "  bytes INTEGER NOT NULL DEFAULT 0,"
+    "  visa TEXT,"
+    "  approved_by TEXT,"
+    "  approved_at TEXT,"
+    "  executed_at TEXT"
+    ");"
+    "CREATE TABLE purge_proposal_items ("
+    "  proposal_ref INTEGER NOT NULL REFERENCES purge_proposals (id) ON DELETE CASCADE,"
+    "  call_ref INTEGER NOT NULL,"
+    "  start_us INTEGER NOT NULL,"
+    "  expires_us INTEGER NOT NULL,"
+    "  rule TEXT,"
+    "  bytes INTEGER,"
+    "  PRIMARY KEY (proposal_ref, call_ref)"
+    ") WITHOUT ROWID;"
+
+    "CREATE TABLE call_notes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  call_ref INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,"
+    "  ts TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  text TEXT NOT NULL"
+    ");"
+    "CREATE INDEX call_notes_call ON call_notes (call_ref, id);"
+
+    "CREATE VIEW call_search_text (id, body) AS SELECT c.id,"
+    "  coalesce(c.caller, '') || ' ' || coalesce(c.caller_norm, '') || ' ' ||"
+    "  coalesce(c.caller_name, '') || ' ' || coalesce(c.callee, '') || ' ' ||"
+    "  coalesce(c.callee_norm, '') || ' ' || coalesce(c.callee_name, '') || ' ' ||"
+    "  coalesce(c.redirecting, '') || ' ' || coalesce(c.redirecting_norm, '') || ' ' ||"
+    "  coalesce(c.redirecting_name, '') || ' ' ||"
+    "  coalesce((SELECT group_concat(tag, ' ') FROM call_tags WHERE call_ref = c.id), '') || ' ' ||"
+    "  coalesce((SELECT group_concat(text, ' ') FROM call_notes WHERE call_ref = c.id), '')"
+    "  FROM calls c;"
+    "CREATE VIRTUAL TABLE call_search USING fts5 (body,"
+    "  tokenize = 'unicode61 remove_diacritics 2');"
+    "INSERT INTO call_search (rowid, body) SELECT id, body FROM call_search_text;"
+    "CREATE TRIGGER call_search_insert AFTER INSERT ON calls BEGIN"
+    "  INSERT INTO call_search (rowid, body) SELECT id, body FROM call_search_text"
+    "   WHERE id = NEW.id;"
+    "END;"
+    "CREATE TRIGGER call_search_update AFTER UPDATE OF caller, caller_norm, caller_name,"
+    "  callee, callee_norm, callee_name, redirecting, redirecting_norm, redirecting_name"
+    "  ON calls BEGIN"
+    "  DELETE FROM call_search WHERE rowid = OLD.id;"
+    "  INSERT INTO call_search (rowid, body) SELECT id, body FROM call_search_text"
+    "   WHERE id = NEW.id;"
+    "END;"
+    "CREATE TRIGGER call_search_delete AFTER DELETE ON calls BEGIN"
+    "  DELETE FROM call_search WHERE rowid = OLD.id;"
+    "END;"
+    "CREATE TRIGGER call_search_tag_insert AFTER INSERT ON call_tags BEGIN"
+    "  DELETE FROM call_search WHERE rowid = NEW.call_ref;"
+    "  INSERT INTO call_search (rowid, body) SELECT id, body FROM call_search_text"
+    "   WHERE id = NEW.call_ref;"
+    "END;"
+    "CREATE TRIGGER call_search_tag_delete AFTER DELETE ON call_tags BEGIN"
+    "  DELETE FROM call_search WHERE rowid = OLD.call_ref;"
+    "  INSERT INTO call_search (rowid, body) SELECT id, body FROM call_search_text"
+    "   WHERE id = OLD.call_ref;"
+    "END;"
+    "CREATE TRIGGER call_search_note_insert AFTER INSERT ON call_notes BEGIN"
+    "  DELETE FROM call_search WHERE rowid = NEW.call_ref;"
+    "  INSERT INTO call_search (rowid, body) SELECT id, body FROM call_search_text"
+    "   WHERE id = NEW.call_ref;"
+    "END;"
+    "CREATE TRIGGER call_search_note_update AFTER UPDATE OF text ON call_notes BEGIN"
+    "  DELETE FROM call_search WHERE rowid = NEW.call_ref;"
+    "  INSERT INTO call_search (rowid, body) SELECT id, body FROM call_search_text"
+    "   WHERE id = NEW.call_ref;"
+    "END;"
+    "CREATE TRIGGER call_search_note_delete AFTER DELETE ON call_notes BEGIN"
+    "  DELETE FROM call_search WHERE rowid = OLD.call_ref;"
+    "  INSERT INTO call_search (rowid, body) SELECT id, body FROM call_search_text"
+    "   WHERE id = OLD.call_ref;"
+    "END;"
+
+    "CREATE TABLE alarms ("
+    "  name TEXT PRIMARY KEY,"
+    "  severity TEXT NOT NULL CHECK (severity IN ('warning', 'error')),"
+    "  active INTEGER NOT NULL,"
+    "  raised_at TEXT NOT NULL,"
+    "  cleared_at TEXT,"
+    "  raised_count INTEGER NOT NULL DEFAULT 1,"
+    "  message TEXT NOT NULL"
+    ");";
+
 /* migrations[i] brings the schema to version i + 1. */
 static const struct migration migrations[] = {
     {"calls, SIP messages, media offers, TLS flows", migration_1},
     {"streams, recordings, call events, calls.media_state", migration_2},
     {"web users and the audit chain", migration_3},
     {"recording rules: calls.rule, rule_action, retention_days, call_tags", migration_4},
+    {"legal holds, purge tombstones and proposals, notes, call_search FTS5, alarms",
+     migration_5},
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -301,4 +434,65 @@ int schema_migrate(sqlite3 *db, char *err, size_t errsize)
             return -1;
     }
     return 0;
+}
+
+/* Every trigger and view of db, as "type name\nsql\n" lines in name order, in a string
+ * the caller frees; NULL on error. */
+static char *schema_code(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    char *all = sqlite3_mprintf("%s", "");
+    if (sqlite3_prepare_v2(db,
+                           "SELECT type, name, sql FROM sqlite_schema"
+                           " WHERE type IN ('trigger', 'view') ORDER BY name",
+                           -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_free(all);
+        return NULL;
+    }
+    int rc;
+    while (all && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char *next = sqlite3_mprintf("%s%s %s\n%s\n", all, sqlite3_column_text(st, 0),
+                                     sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
+        sqlite3_free(all);
+        all = next;
+    }
+    if (all && rc != SQLITE_DONE) {
+        sqlite3_free(all);
+        all = NULL;
+    }
+    sqlite3_finalize(st);
+    return all;
+}
+
+int schema_check_code(sqlite3 *db, char *err, size_t errsize)
+{
+    sqlite3 *fresh = NULL;
+    char *want = NULL, *have = NULL;
+    int ret = -1;
+    if (sqlite3_open_v2(":memory:", &fresh, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errsize, "checking the schema: cannot open a scratch database");
+        goto out;
+    }
+    sqlite3_db_config(fresh, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    if (schema_migrate(fresh, err, errsize) != 0)
+        goto out;
+    want = schema_code(fresh);
+    have = schema_code(db);
+    if (!want || !have) {
+        snprintf(err, errsize, "checking the schema: %s", sqlite3_errmsg(have ? fresh : db));
+        goto out;
+    }
+    if (strcmp(want, have) != 0) {
+        snprintf(err, errsize,
+                 "the index's triggers and views are not the ones greffier created"
+                 " (changed outside greffier?): refusing to run them");
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_free(want);
+    sqlite3_free(have);
+    sqlite3_close(fresh);
+    return ret;
 }

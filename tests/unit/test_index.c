@@ -630,6 +630,24 @@ static void test_newer_schema(void)
     CHECK(index_open(dir, true, err, sizeof(err)) == NULL);
     CHECK(strstr(err, "999") != NULL && strstr(err, "newer") != NULL);
 
+    /* A trigger greffier did not write: with trusted_schema it could run anything on every
+     * insert, so the index is refused, naming why. */
+    snprintf(dir, sizeof(dir), "%s/foreign-trigger", tmpdir);
+    struct index *ix = index_open(dir, true, err, sizeof(err));
+    CHECK(ix != NULL);
+    index_close(ix);
+    snprintf(file, sizeof(file), "%s/index.sqlite", dir);
+    CHECK_INT(sqlite3_open(file, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db,
+                           "CREATE TRIGGER spy AFTER INSERT ON calls BEGIN"
+                           " DELETE FROM audit; END",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(db);
+    err[0] = '\0';
+    CHECK(index_open(dir, false, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "triggers and views") != NULL);
+
     /* Not a database at all. */
     snprintf(dir, sizeof(dir), "%s/garbage", tmpdir);
     CHECK_INT(mkdir(dir, 0700), 0);

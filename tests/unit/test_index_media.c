@@ -593,6 +593,31 @@ static void test_cascade(struct index *ix, int64_t id)
     CHECK_INT(count(ix, "SELECT count(*) FROM call_events WHERE kind = 'dtmf'"), 1);
 }
 
+/* call_search is kept by triggers: tags and notes added or removed are found, or no
+ * longer found, at once; a deleted call leaves no row behind. */
+static void test_search_follows_tags_and_notes(struct index *ix)
+{
+    CHECK_INT(sqlite3_exec(ix->db,
+                           "INSERT INTO call_tags (call_ref, tag) SELECT id, 'réclamation'"
+                           "  FROM calls WHERE call_id = 'old@x';"
+                           "INSERT INTO call_notes (call_ref, ts, user, text) SELECT id,"
+                           "  '2026-01-01T00:00:00Z', 'sup', 'Rappeler le service état civil'"
+                           "  FROM calls WHERE call_id = 'old@x';",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    CHECK_INT(count(ix, "SELECT count(*) FROM call_search WHERE call_search MATCH 'reclamation'"),
+              1);
+    CHECK_INT(count(ix, "SELECT count(*) FROM call_search WHERE call_search MATCH 'etat'"), 1);
+    CHECK_INT(count(ix, "SELECT count(*) FROM call_search WHERE call_search MATCH '3361111*'"), 1);
+    CHECK_INT(sqlite3_exec(ix->db, "DELETE FROM call_notes", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(count(ix, "SELECT count(*) FROM call_search WHERE call_search MATCH 'etat'"), 0);
+    CHECK_INT(count(ix, "SELECT count(*) FROM call_search WHERE call_search MATCH 'alice'"), 1);
+    /* The call goes with its tag still on: the cascade must not bring its text back. */
+    CHECK_INT(sqlite3_exec(ix->db, "DELETE FROM calls WHERE call_id = 'old@x'", NULL, NULL, NULL),
+              SQLITE_OK);
+    CHECK_INT(count(ix, "SELECT count(*) FROM call_search"), 0);
+}
+
 /* An index as greffier with migration 1 only left it: the later tables and column are not
  * there, user_version is 1, and it holds a call.  Opening it migrates it. */
 static void test_migrate_from_1(void)
@@ -607,7 +632,15 @@ static void test_migrate_from_1(void)
     make_call(&c, "old@x", T0);
     CHECK_INT(index_store_call(ix, &c), 1);
     CHECK_INT(sqlite3_exec(ix->db,
-                           "DROP TABLE streams; DROP TABLE recordings; DROP TABLE call_events;"
+                           /* what migration 5 added, triggers first (ALTER TABLE checks them) */
+                           "DROP TRIGGER call_search_insert; DROP TRIGGER call_search_update;"
+                           " DROP TRIGGER call_search_delete; DROP TRIGGER call_search_tag_insert;"
+                           " DROP TRIGGER call_search_tag_delete;"
+                           " DROP VIEW call_search_text; DROP TABLE call_search;"
+                           " DROP TABLE legal_holds; DROP TABLE purged_calls;"
+                           " DROP TABLE purge_proposal_items; DROP TABLE purge_proposals;"
+                           " DROP TABLE call_notes; DROP TABLE alarms;"
+                           " DROP TABLE streams; DROP TABLE recordings; DROP TABLE call_events;"
                            " DROP TABLE users; DROP TABLE audit;"
                            " ALTER TABLE calls DROP COLUMN media_state;"
                            /* and what migration 4 (recording rules) added */
@@ -631,7 +664,10 @@ static void test_migrate_from_1(void)
     CHECK_INT(count(ix, "PRAGMA user_version"), schema_latest_version());
     CHECK_INT(count(ix, "SELECT count(*) FROM sqlite_schema WHERE name IN ('users', 'audit')"),
               2);
-    CHECK_INT(schema_latest_version(), 4);
+    CHECK_INT(schema_latest_version(), 5);
+    /* Migration 5 filled the search table from the calls already there. */
+    CHECK_INT(count(ix, "SELECT count(*) FROM call_search WHERE call_search MATCH 'alice'"), 1);
+    CHECK_INT(count(ix, "SELECT count(*) FROM call_search"), 1);
     CHECK_INT(count(ix, "SELECT count(*) FROM sqlite_schema WHERE name IN ('streams',"
                         " 'recordings', 'call_events', 'streams_call', 'streams_unmatched',"
                         " 'call_events_call')"),
@@ -654,6 +690,7 @@ static void test_migrate_from_1(void)
     CHECK_INT(sqlite3_prepare_v2(ix->db, "PRAGMA foreign_key_check", -1, &st, NULL), SQLITE_OK);
     CHECK_INT(sqlite3_step(st), SQLITE_DONE); /* no row: no violation */
     sqlite3_finalize(st);
+    test_search_follows_tags_and_notes(ix);
     index_close(ix);
 }
 
