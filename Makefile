@@ -19,7 +19,7 @@ BUILD ?= build
 SAN ?= 0
 
 PKGS := libpcap sofia-sip-ua sqlite3 openssl opus ogg sndfile libsrtp2 spandsp libbcg729 \
-	libmicrohttpd
+	libmicrohttpd zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -95,7 +95,7 @@ tests: $(BUILD)/greffier $(UNIT_BIN) $(FUZZ_BIN) $(BENCH_BIN)
 # otherwise the exact command is printed and make stops.
 BUILD_DEBS := build-essential pkg-config libpcap-dev libsofia-sip-ua-dev libsqlite3-dev \
 	libssl-dev libopus-dev libogg-dev libsndfile1-dev libsrtp2-dev libspandsp-dev libbcg729-dev \
-	libmicrohttpd-dev clang
+	libmicrohttpd-dev zlib1g-dev clang
 TEST_DEBS := sip-tester baresip-core tshark tcpdump iproute2 python3 sox opus-tools systemd cppcheck groff chromium nodejs
 deps:
 	@missing=""; for p in $(BUILD_DEBS) $(TEST_DEBS); do \

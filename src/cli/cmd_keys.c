@@ -2,6 +2,8 @@
  * cmd_keys.c - recording key rotation.
  *
  *   greffier -d DIR keygen               a new recording key pair, the next id, mode 0600
+ *   greffier -d DIR keygen --signing     the Ed25519 bundle signing key, for a data
+ *                                        directory made before it existed (once)
  *   greffier -d DIR rekey [--retire ID]  every recording's data key wrapped for the
  *                                        newest pair; then, with --retire, the old
  *                                        private key deleted
@@ -26,11 +28,22 @@
 
 int cmd_keygen(struct cli *cli, int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"signing", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     char keys[4200], err[1024];
-    int first = cli_parse_common(cli, argc, argv, "[-d DIR] keygen");
-    if (first < 0)
-        return first == -2 ? EXIT_OK : EXIT_USAGE;
-    if (first < argc) {
+    bool signing = false;
+    int ch, status;
+    while ((ch = cli_getopt(cli, argc, argv, "", opts, "[-d DIR] keygen [--signing]", &status)) !=
+           -1) {
+        if (ch == CLI_OPT_STOP)
+            return status;
+        if (ch == 's')
+            signing = true;
+    }
+    if (optind < argc) {
         cli_usage_error("keygen: no operand expected");
         return EXIT_USAGE;
     }
@@ -42,6 +55,18 @@ int cmd_keygen(struct cli *cli, int argc, char **argv)
         fprintf(stderr, "greffier: keygen: %s: %s (create it with: greffier init)\n", keys,
                 strerror(errno));
         return EXIT_FAIL;
+    }
+    /* The signing key is the installation's identity in court: it is created once (at
+     * init, or here for a data directory older than it) and never replaced. */
+    if (signing) {
+        if (keys_generate_signing_pair(keys, err, sizeof(err)) != 0) {
+            fprintf(stderr, "greffier: keygen --signing: %s%s\n", err,
+                    errno == EEXIST ? " (the signing key exists and is never replaced)" : "");
+            return EXIT_FAIL;
+        }
+        printf("%s/signing.key and .pub created: `greffier pubkey` prints the public key and "
+               "its fingerprint, to publish before the first export\n", keys);
+        return EXIT_OK;
     }
     unsigned id = vault_newest_key_id(keys) + 1;
     if (keys_generate_recording_pair(keys, id, err, sizeof(err)) != 0) {
