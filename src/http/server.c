@@ -57,6 +57,7 @@ static const struct route routes[] = {
     {"GET", "/api/calls/{id}/audio", route_call_audio, ROLES_SEARCH},
     {"GET", "/api/calls/{id}/peaks", route_call_peaks, ROLES_SEARCH},
     {"GET", "/api/audit", route_audit, ROLES_AUDIT},
+    {"POST", "/api/export", route_export, ROLE_AUDITOR},
     {"GET", "/", route_ui_index, 0},
     {"GET", "/index.html", route_ui_index, 0},
     {"GET", "/app.js", route_ui_js, 0},
