@@ -106,7 +106,7 @@ int call_metadata_json(struct index *ix, int64_t call_id, const char *seal_state
           out);
     fwrite(shown, 1, shown_len, out);
     free(shown);
-    fputs(",\n  \"more\": ", out);
+    fputs(",\n  \"details\": ", out);
     json_init(&w, out, true);
     json_object_begin(&w);
     failed |= row_object(db, &w, "index_calls_row", "SELECT * FROM calls WHERE id = ?1", call_id,

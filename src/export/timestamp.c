@@ -91,6 +91,9 @@ int tsr_check(const uint8_t *tsr, size_t tsr_len, const uint8_t *tsq, size_t tsq
         snprintf(why, whysize, "out of memory");
         goto out;
     }
+    /* Without the CA, what can be checked: version, imprint and nonce against the
+     * request (TS_VFY_SIGNER needs the signer the signature check finds). */
+    TS_VERIFY_CTX_set_flags(ctx, TS_VFY_VERSION | TS_VFY_IMPRINT | TS_VFY_NONCE);
     if (tsa_ca) {
         store = X509_STORE_new();
         if (!store || X509_STORE_load_file(store, tsa_ca) != 1) {
@@ -99,7 +102,7 @@ int tsr_check(const uint8_t *tsr, size_t tsr_len, const uint8_t *tsq, size_t tsq
         }
         TS_VERIFY_CTX_set_store(ctx, store);
         store = NULL; /* owned by ctx now */
-        TS_VERIFY_CTX_add_flags(ctx, TS_VFY_SIGNATURE);
+        TS_VERIFY_CTX_add_flags(ctx, TS_VFY_SIGNATURE | TS_VFY_SIGNER);
     }
     ERR_clear_error();
     if (TS_RESP_verify_response(ctx, resp) != 1) {
