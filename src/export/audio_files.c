@@ -60,17 +60,11 @@ static sf_count_t v_write(const void *ptr, sf_count_t count, void *user)
     if (!v->m || count < 0)
         return 0;
     size_t end = (size_t)v->pos + (size_t)count;
-    if (end > v->m->len) { /* grow, zero-filling any hole a seek left */
-        size_t old = v->m->len;
-        if (membuf_append(v->m, NULL, 0) != 0)
+    while (v->m->len < end) { /* grow, zero-filling any hole a seek left */
+        static const uint8_t zeros[4096];
+        size_t n = end - v->m->len < sizeof(zeros) ? end - v->m->len : sizeof(zeros);
+        if (membuf_append(v->m, zeros, n) != 0)
             return 0;
-        while (v->m->len < end) {
-            static const uint8_t zeros[4096];
-            size_t n = end - v->m->len < sizeof(zeros) ? end - v->m->len : sizeof(zeros);
-            if (membuf_append(v->m, zeros, n) != 0)
-                return 0;
-        }
-        (void)old;
     }
     memcpy(v->m->p + v->pos, ptr, (size_t)count);
     v->pos += count;

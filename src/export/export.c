@@ -181,9 +181,11 @@ static int add_call(struct build *x, struct call_done *c)
         return -1;
 
     FILE *m = open_memstream(&buf, &len);
-    if (!m)
-        return -1;
     snprintf(name, sizeof(name), "%s/metadata.json", dir);
+    if (!m) {
+        snprintf(x->err, x->errsize, "%s: out of memory", name);
+        return -1;
+    }
     if (add_stream(x, name, m, &buf, &len, call_metadata_json(x->rq->ix, c->id, c->seal, m)) != 0)
         return -1;
 
@@ -205,9 +207,11 @@ static int add_call(struct build *x, struct call_done *c)
 
     buf = NULL;
     m = open_memstream(&buf, &len);
-    if (!m)
-        return -1;
     snprintf(name, sizeof(name), "%s/audit.json", dir);
+    if (!m) {
+        snprintf(x->err, x->errsize, "%s: out of memory", name);
+        return -1;
+    }
     return add_stream(x, name, m, &buf, &len, call_audit_json(x->db, c->id, m));
 }
 
@@ -331,6 +335,7 @@ static int seal_bundle(struct build *x, EVP_PKEY *key)
     FILE *m = open_memstream(&buf, &len);
     if (!m) {
         free(sig);
+        snprintf(x->err, x->errsize, "manifest.json: out of memory");
         return -1;
     }
     write_manifest(x, m, fingerprint, nonce_hex);

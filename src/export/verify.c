@@ -344,12 +344,13 @@ static void check_timestamp(struct input *in, const struct manifest *m, const st
                             const char *tsa_ca)
 {
     struct content tsq, tsr;
-    uint8_t nonce[TSQ_NONCE_BYTES], *want = NULL;
+    uint8_t nonce[TSQ_NONCE_BYTES] = {0}, *want = NULL;
     size_t want_len = 0;
-    for (size_t i = 0; i < TSQ_NONCE_BYTES; i++) {
-        unsigned v;
-        sscanf(m->nonce_hex + 2 * i, "%2x", &v);
-        nonce[i] = (uint8_t)v;
+    /* manifest_parse checked nonce_hex: 16 lowercase hex digits. */
+    for (size_t i = 0; i < 2 * TSQ_NONCE_BYTES; i++) {
+        char ch = m->nonce_hex[i];
+        unsigned v = ch <= '9' ? (unsigned)(ch - '0') : (unsigned)(ch - 'a' + 10);
+        nonce[i / 2] |= (uint8_t)(i % 2 ? v : v << 4);
     }
     if (load(in, "manifest.tsq", &tsq) != 0) {
         say(in, false, "manifest.tsq", "missing");
