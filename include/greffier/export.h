@@ -4,9 +4,9 @@
  * manifest signed with the installation's Ed25519 key, so that a court expert can check
  * them with openssl and sha256sum alone.
  *
- * A bundle is built in memory (one call's files at a time are decoded into it) and then
- * written as a folder or a store-only zip; the web side streams the zip from memory, so
- * no decrypted audio touches the server's disk.  `verify-bundle` reads either form back.
+ * A bundle is written as its files are made, one file in memory at a time, to a folder
+ * or a store-only zip; the web side zips into memory, so no decrypted audio touches the
+ * server's disk.  `verify-bundle` reads either form back.
  */
 #ifndef GREFFIER_EXPORT_H
 #define GREFFIER_EXPORT_H
@@ -38,24 +38,28 @@ enum export_status {
     EXPORT_BAD_CASE = -3,
 };
 
-/* Checks the calls, puts them on hold (unless !hold), builds the bundle and appends the
- * "export" audit row (case, ids, the manifest's SHA-256).  *out is freed with
- * bundle_free. */
-enum export_status export_build(const struct export_request *rq, struct bundle **out, char *err,
-                                size_t errsize);
-void bundle_free(struct bundle *b);
-
-/* Writes the bundle to path: a zip when it ends in ".zip", otherwise a new folder (it
- * must not exist, or be an empty directory).  Files are mode 0600, folders 0700.
- * A zip is written under a temporary name and renamed.  0, or -1 with err set. */
-int bundle_write_path(const struct bundle *b, const char *path, char *err, size_t errsize);
+/* Where a bundle goes, opened before anything is held or audited.  A path: a zip when
+ * it ends in ".zip" (written under a temporary name, linked into place at the end), a
+ * new folder otherwise (it must not exist, or be an empty directory); files are mode
+ * 0600, folders 0700.  A stream: the zip form into zip_out (the web reply), which the
+ * caller closes, refusing to grow past max_bytes (0: no limit).  NULL on failure. */
+struct bundle *bundle_open_path(const char *path, char *err, size_t errsize);
+struct bundle *bundle_open_stream(FILE *zip_out, uint64_t max_bytes);
+/* The export failed because the stream's max_bytes would have been exceeded. */
+bool bundle_too_big(const struct bundle *b);
 /* 0 when path can receive a bundle (absent, or an empty folder for the folder form),
- * -1 with err set: checked before anything is held or audited. */
+ * -1 with err set. */
 int bundle_check_output(const char *path, char *err, size_t errsize);
-/* The zip form into out (a file or a memory stream; it must be seekable).  0 or -1. */
-int bundle_write_zip(const struct bundle *b, FILE *out, char *err, size_t errsize);
-/* The SHA-256 of manifest.json (lowercase hex) of a built bundle. */
+/* keep false: what was written is removed (a failed export leaves no decrypted audio). */
+void bundle_close(struct bundle *b, bool keep);
+/* The SHA-256 of manifest.json (lowercase hex) of a finished bundle. */
 const char *bundle_manifest_sha256(const struct bundle *b);
+
+/* Checks the calls, puts them on hold (unless !hold), writes the bundle into b, finishes
+ * it (the zip's directory, the rename) and appends the "export" audit row (case, ids,
+ * the manifest's SHA-256).  On failure the caller closes b with keep false. */
+enum export_status export_build(const struct export_request *rq, struct bundle *b, char *err,
+                                size_t errsize);
 
 struct verify_options {
     const char *expected_pubkey; /* PEM file of the installation expected to have signed */

@@ -71,24 +71,24 @@ int cmd_export(struct cli *cli, int argc, char **argv)
     struct index *ix = cli_open_index(cli);
     if (!ix)
         return EXIT_FAIL;
+    struct bundle *b = bundle_open_path(out, err, sizeof(err));
+    if (!b) {
+        fprintf(stderr, "greffier: export: %s\n", err);
+        index_close(ix);
+        return EXIT_FAIL;
+    }
     snprintf(user, sizeof(user), "cli:%u", (unsigned)getuid());
     struct export_request rq = {cli->cfg.data_dir, ix, ids, nids, case_ref, user, hold};
-    struct bundle *b = NULL;
-    enum export_status st = export_build(&rq, &b, err, sizeof(err));
+    enum export_status st = export_build(&rq, b, err, sizeof(err));
     index_close(ix);
     if (st != EXPORT_OK) {
+        bundle_close(b, false);
         fprintf(stderr, "greffier: export: %s\n", err);
         return st == EXPORT_BAD_CASE ? EXIT_USAGE : EXIT_FAIL;
     }
-    if (bundle_write_path(b, out, err, sizeof(err)) != 0) {
-        fprintf(stderr, "greffier: export: %s (the export is audited; nothing was written)\n",
-                err);
-        bundle_free(b);
-        return EXIT_FAIL;
-    }
     printf("%s: evidence bundle of %zu call(s), case \"%s\", manifest SHA-256 %s%s\n", out, nids,
            case_ref, bundle_manifest_sha256(b), hold ? "; calls on legal hold" : "");
-    bundle_free(b);
+    bundle_close(b, true);
     return EXIT_OK;
 }
 

@@ -1,6 +1,12 @@
 /*
- * bundle.c - a bundle's files in memory and the folder form of a bundle; the small
- * buffers and hashes the other export files share.
+ * bundle.c - where a bundle's files go as they are made: a new folder, a zip file
+ * (written under a temporary name, then linked into place), or a zip stream (the web
+ * reply).  Each file is hashed when added and written out at once, then its bytes are
+ * freed: an export holds one file in memory at a time (the largest is a call's WAV),
+ * never the whole bundle.  The list of names, sizes and hashes stays for the manifest.
+ *
+ * On failure the partial output is removed (bundle_close with keep false): a
+ * half-written bundle, with decrypted audio in it, is never left behind.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -108,117 +114,6 @@ bool bundle_name_ok(const char *name, size_t len)
     return true;
 }
 
-int bundle_add(struct bundle *b, const char *name, uint8_t *data, size_t len)
-{
-    size_t nlen = strlen(name);
-    if (!bundle_name_ok(name, nlen) || bundle_find(b, name) || b->n >= BUNDLE_FILES_MAX)
-        goto fail;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        struct bfile *f = realloc(b->files, cap * sizeof(*f));
-        if (!f)
-            goto fail;
-        b->files = f;
-        b->cap = cap;
-    }
-    struct bfile *f = &b->files[b->n++];
-    memcpy(f->name, name, nlen + 1);
-    f->data = data;
-    f->len = len;
-    return 0;
-fail:
-    free(data);
-    return -1;
-}
-
-const struct bfile *bundle_find(const struct bundle *b, const char *name)
-{
-    for (size_t i = 0; i < b->n; i++)
-        if (strcmp(b->files[i].name, name) == 0)
-            return &b->files[i];
-    return NULL;
-}
-
-void bundle_free(struct bundle *b)
-{
-    if (!b)
-        return;
-    for (size_t i = 0; i < b->n; i++)
-        free(b->files[i].data);
-    free(b->files);
-    free(b);
-}
-
-const char *bundle_manifest_sha256(const struct bundle *b)
-{
-    return b->manifest_sha256;
-}
-
-static int write_file(int dirfd, const char *name, const uint8_t *p, size_t len)
-{
-    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return -1;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = errno;
-            close(fd);
-            errno = n == 0 ? EIO : e;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    if (fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return close(fd);
-}
-
-/* The folder form: the output folder is new (or empty), so nothing of an earlier bundle
- * can be mixed into this one. */
-static int write_dir(const struct bundle *b, const char *path, char *err, size_t errsize)
-{
-    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errsize, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-    if (dirfd < 0) {
-        snprintf(err, errsize, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    for (size_t i = 0; i < b->n; i++) {
-        const struct bfile *f = &b->files[i];
-        const char *slash = strchr(f->name, '/');
-        if (slash) {
-            char sub[BUNDLE_NAME_MAX + 1];
-            memcpy(sub, f->name, (size_t)(slash - f->name));
-            sub[slash - f->name] = '\0';
-            if (mkdirat(dirfd, sub, 0700) != 0 && errno != EEXIST) {
-                snprintf(err, errsize, "%s/%s: %s", path, sub, strerror(errno));
-                close(dirfd);
-                return -1;
-            }
-        }
-        if (write_file(dirfd, f->name, f->data, f->len) != 0) {
-            snprintf(err, errsize, "%s/%s: %s%s", path, f->name, strerror(errno),
-                     errno == EEXIST ? " (the output folder must be new or empty)" : "");
-            close(dirfd);
-            return -1;
-        }
-    }
-    (void)fsync(dirfd);
-    close(dirfd);
-    return 0;
-}
-
 static bool ends_with_zip(const char *path)
 {
     size_t n = strlen(path);
@@ -245,6 +140,10 @@ int bundle_check_output(const char *path, char *err, size_t errsize)
         snprintf(err, errsize, "no output path");
         return -1;
     }
+    if (strlen(path) > BUNDLE_PATH_MAX) {
+        snprintf(err, errsize, "%s: path too long", path);
+        return -1;
+    }
     if (lstat(path, &st) != 0)
         return 0;
     if (!ends_with_zip(path) && S_ISDIR(st.st_mode) && dir_is_empty(path) == 1)
@@ -254,40 +153,235 @@ int bundle_check_output(const char *path, char *err, size_t errsize)
     return -1;
 }
 
-int bundle_write_path(const struct bundle *b, const char *path, char *err, size_t errsize)
+static struct bundle *bundle_new(void)
+{
+    struct bundle *b = calloc(1, sizeof(*b));
+    if (b)
+        b->dirfd = -1;
+    return b;
+}
+
+struct bundle *bundle_open_path(const char *path, char *err, size_t errsize)
 {
     if (bundle_check_output(path, err, errsize) != 0)
-        return -1;
-    if (!ends_with_zip(path))
-        return write_dir(b, path, err, errsize);
-    char tmp[4200];
-    int n = snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
-    if (n < 0 || (size_t)n >= sizeof(tmp)) {
-        snprintf(err, errsize, "%s: path too long", path);
-        return -1;
+        return NULL;
+    struct bundle *b = bundle_new();
+    if (!b) {
+        snprintf(err, errsize, "out of memory");
+        return NULL;
     }
-    int fd = mkstemp(tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
-    if (!f) {
-        snprintf(err, errsize, "%s: %s", tmp, strerror(errno));
-        if (fd >= 0)
+    snprintf(b->path, sizeof(b->path), "%s", path);
+    if (ends_with_zip(path)) {
+        snprintf(b->tmp, sizeof(b->tmp), "%s.tmp-XXXXXX", path);
+        int fd = mkstemp(b->tmp);
+        b->zip = fd >= 0 ? fdopen(fd, "wb") : NULL;
+        if (!b->zip) {
+            snprintf(err, errsize, "%s: %s", b->tmp, strerror(errno));
+            if (fd >= 0) {
+                close(fd);
+                unlink(b->tmp);
+            }
+            free(b);
+            return NULL;
+        }
+        b->own_zip = true;
+        return b;
+    }
+    if (mkdir(path, 0700) == 0)
+        b->made_dir = true;
+    else if (errno != EEXIST) {
+        snprintf(err, errsize, "%s: %s", path, strerror(errno));
+        free(b);
+        return NULL;
+    }
+    b->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (b->dirfd < 0) {
+        snprintf(err, errsize, "%s: %s", path, strerror(errno));
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+struct bundle *bundle_open_stream(FILE *zip_out, uint64_t max_bytes)
+{
+    struct bundle *b = bundle_new();
+    if (b) {
+        b->zip = zip_out;
+        b->max_bytes = max_bytes;
+    }
+    return b;
+}
+
+bool bundle_too_big(const struct bundle *b)
+{
+    return b->too_big;
+}
+
+static int write_file(int dirfd, const char *name, const uint8_t *p, size_t len)
+{
+    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n == 0 ? EIO : errno;
             close(fd);
-        unlink(tmp);
+            errno = e;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    if (fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
         return -1;
     }
-    int rc = bundle_write_zip(b, f, err, errsize);
-    if (rc == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
-        snprintf(err, errsize, "%s: %s", path, strerror(errno));
-        rc = -1;
+    return close(fd);
+}
+
+static int put_in_dir(struct bundle *b, const struct bfile *f, const uint8_t *data, char *err,
+                      size_t errsize)
+{
+    const char *slash = strchr(f->name, '/');
+    if (slash) {
+        char sub[BUNDLE_NAME_MAX + 1];
+        memcpy(sub, f->name, (size_t)(slash - f->name));
+        sub[slash - f->name] = '\0';
+        if (mkdirat(b->dirfd, sub, 0700) != 0 && errno != EEXIST) {
+            snprintf(err, errsize, "%s/%s: %s", b->path, sub, strerror(errno));
+            return -1;
+        }
     }
-    if (fclose(f) != 0 && rc == 0) {
-        snprintf(err, errsize, "%s: %s", path, strerror(errno));
-        rc = -1;
+    if (write_file(b->dirfd, f->name, data, f->len) != 0) {
+        snprintf(err, errsize, "%s/%s: %s", b->path, f->name, strerror(errno));
+        if (errno != EEXIST)
+            unlinkat(b->dirfd, f->name, 0); /* a partial file is not left behind */
+        return -1;
     }
-    if (rc == 0 && link(tmp, path) != 0) { /* link: never replaces a file made meanwhile */
-        snprintf(err, errsize, "%s: %s", path, strerror(errno));
-        rc = -1;
+    return 0;
+}
+
+int bundle_add(struct bundle *b, const char *name, uint8_t *data, size_t len, char *err,
+               size_t errsize)
+{
+    size_t nlen = strlen(name);
+    int rc = -1;
+    snprintf(err, errsize, "%s: cannot be added to the bundle", name);
+    if (!bundle_name_ok(name, nlen) || bundle_find(b, name) || b->n >= BUNDLE_FILES_MAX)
+        goto out;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        struct bfile *f = realloc(b->files, cap * sizeof(*f));
+        if (!f)
+            goto out;
+        b->files = f;
+        b->cap = cap;
     }
-    unlink(tmp);
+    struct bfile *f = &b->files[b->n];
+    memset(f, 0, sizeof(*f));
+    memcpy(f->name, name, nlen + 1);
+    f->len = len;
+    if (sha256_hex(data, len, f->sha256) != 0)
+        goto out;
+    if (b->max_bytes && (len > b->max_bytes || b->zip_pos > b->max_bytes - len)) {
+        b->too_big = true;
+        snprintf(err, errsize, "the bundle would exceed %llu MiB: export these calls with "
+                 "`greffier export` instead", (unsigned long long)(b->max_bytes >> 20));
+        goto out;
+    }
+    if (b->zip)
+        rc = zip_put(b, f, data, err, errsize);
+    else if (b->dirfd >= 0)
+        rc = put_in_dir(b, f, data, err, errsize);
+    if (rc == 0)
+        b->n++;
+out:
+    free(data);
     return rc;
+}
+
+const struct bfile *bundle_find(const struct bundle *b, const char *name)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (strcmp(b->files[i].name, name) == 0)
+            return &b->files[i];
+    return NULL;
+}
+
+const char *bundle_manifest_sha256(const struct bundle *b)
+{
+    return b->manifest_sha256;
+}
+
+int bundle_finish(struct bundle *b, char *err, size_t errsize)
+{
+    if (b->zip) {
+        if (zip_finish(b, err, errsize) != 0)
+            return -1;
+        if (!b->own_zip)
+            return 0;
+        int rc = fflush(b->zip) == 0 && fsync(fileno(b->zip)) == 0 ? 0 : -1;
+        if (fclose(b->zip) != 0)
+            rc = -1;
+        b->zip = NULL;
+        /* link: never replaces a file someone made at that path meanwhile. */
+        if (rc != 0 || link(b->tmp, b->path) != 0) {
+            snprintf(err, errsize, "%s: %s", b->path, strerror(errno));
+            return -1;
+        }
+        unlink(b->tmp);
+        b->tmp[0] = '\0';
+        return 0;
+    }
+    if (b->dirfd >= 0)
+        (void)fsync(b->dirfd);
+    return 0;
+}
+
+/* Removes what a failed export wrote: the files, the call folders, the folder itself
+ * when it made it, or the temporary zip. */
+static void discard(struct bundle *b)
+{
+    if (b->own_zip) {
+        if (b->zip)
+            fclose(b->zip);
+        b->zip = NULL;
+        if (b->tmp[0])
+            unlink(b->tmp);
+        return;
+    }
+    if (b->dirfd < 0)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        const char *slash = strchr(b->files[i].name, '/');
+        unlinkat(b->dirfd, b->files[i].name, 0);
+        if (slash) {
+            char sub[BUNDLE_NAME_MAX + 1];
+            memcpy(sub, b->files[i].name, (size_t)(slash - b->files[i].name));
+            sub[slash - b->files[i].name] = '\0';
+            unlinkat(b->dirfd, sub, AT_REMOVEDIR); /* fails while not empty: fine */
+        }
+    }
+    if (b->made_dir)
+        rmdir(b->path);
+}
+
+void bundle_close(struct bundle *b, bool keep)
+{
+    if (!b)
+        return;
+    if (!keep)
+        discard(b);
+    else if (b->own_zip && b->zip)
+        fclose(b->zip);
+    if (b->dirfd >= 0)
+        close(b->dirfd);
+    free(b->files);
+    free(b);
 }

@@ -80,11 +80,7 @@ static int add_stream(struct build *x, const char *name, FILE *m, char **bufp, s
         snprintf(x->err, x->errsize, "%s: could not be written", name);
         return -1;
     }
-    if (bundle_add(x->b, name, (uint8_t *)buf, *len) != 0) {
-        snprintf(x->err, x->errsize, "%s: out of memory", name);
-        return -1;
-    }
-    return 0;
+    return bundle_add(x->b, name, (uint8_t *)buf, *len, x->err, x->errsize);
 }
 
 static int add_membuf(struct build *x, const char *name, struct membuf *m)
@@ -94,10 +90,8 @@ static int add_membuf(struct build *x, const char *name, struct membuf *m)
         snprintf(x->err, x->errsize, "%s: out of memory", name);
         return -1;
     }
-    int rc = bundle_add(x->b, name, m->p ? m->p : calloc(1, 1), m->len);
+    int rc = bundle_add(x->b, name, m->p, m->len, x->err, x->errsize);
     memset(m, 0, sizeof(*m));
-    if (rc != 0)
-        snprintf(x->err, x->errsize, "%s: out of memory", name);
     return rc;
 }
 
@@ -219,12 +213,9 @@ static int add_call(struct build *x, struct call_done *c)
 static int add_sums(struct build *x)
 {
     struct membuf m = {0};
-    char hex[SHA256_HEX + 1];
     for (size_t i = 0; i < x->b->n; i++) {
         const struct bfile *f = &x->b->files[i];
-        if (sha256_hex(f->data, f->len, hex) != 0)
-            return -1;
-        membuf_append(&m, hex, SHA256_HEX);
+        membuf_append(&m, f->sha256, SHA256_HEX);
         membuf_append(&m, "  ", 2);
         membuf_append(&m, f->name, strlen(f->name));
         membuf_append(&m, "\n", 1);
@@ -236,7 +227,7 @@ static void write_manifest(struct build *x, FILE *out, const char *fingerprint,
                            const char *nonce_hex)
 {
     struct json_writer w;
-    char hex[SHA256_HEX + 1], now[TIME_ISO_SIZE];
+    char now[TIME_ISO_SIZE];
     const struct bfile *sums = bundle_find(x->b, "SHA256SUMS");
     json_init(&w, out, true);
     json_object_begin(&w);
@@ -266,9 +257,8 @@ static void write_manifest(struct build *x, FILE *out, const char *fingerprint,
     json_key(&w, "nonce");
     json_string(&w, nonce_hex);
     json_object_end(&w);
-    sha256_hex(sums->data, sums->len, hex);
     json_key(&w, "sha256sums_sha256");
-    json_string(&w, hex);
+    json_string(&w, sums->sha256);
     json_key(&w, "calls");
     json_array_begin(&w);
     for (size_t i = 0; i < x->rq->nids; i++) {
@@ -295,14 +285,13 @@ static void write_manifest(struct build *x, FILE *out, const char *fingerprint,
     json_array_begin(&w);
     for (size_t i = 0; i < x->b->n; i++) {
         const struct bfile *f = &x->b->files[i];
-        sha256_hex(f->data, f->len, hex);
         json_object_begin(&w);
         json_key(&w, "path");
         json_string(&w, f->name);
         json_key(&w, "bytes");
         json_uint(&w, f->len);
         json_key(&w, "sha256");
-        json_string(&w, hex);
+        json_string(&w, f->sha256);
         json_object_end(&w);
     }
     json_array_end(&w);
@@ -310,16 +299,16 @@ static void write_manifest(struct build *x, FILE *out, const char *fingerprint,
     json_finish(&w);
 }
 
-/* manifest.json, manifest.sig and manifest.tsq, once every other file is in. */
+/* manifest.json, manifest.sig and manifest.tsq, once every other file is in: the
+ * manifest is made first, then signed and time-stamp requested, then all three added. */
 static int seal_bundle(struct build *x, EVP_PKEY *key)
 {
     char fingerprint[SHA256_HEX + 1], nonce_hex[2 * TSQ_NONCE_BYTES + 1];
-    uint8_t nonce[TSQ_NONCE_BYTES], *sig = malloc(SIG_BYTES), *tsq = NULL;
+    uint8_t nonce[TSQ_NONCE_BYTES], *sig = NULL, *tsq = NULL;
     size_t len = 0, tsq_len = 0, pem_len = 0;
     char *buf = NULL, *pem = signing_public_pem(key, &pem_len);
-    if (!sig || !pem || signing_fingerprint(key, fingerprint) != 0 ||
+    if (!pem || signing_fingerprint(key, fingerprint) != 0 ||
         RAND_bytes(nonce, sizeof(nonce)) != 1) {
-        free(sig);
         free(pem);
         snprintf(x->err, x->errsize, "signing key: cannot be used");
         return -1;
@@ -327,36 +316,55 @@ static int seal_bundle(struct build *x, EVP_PKEY *key)
     nonce[0] |= 0x80; /* a full-length nonce: its hex in the manifest is always 16 digits */
     for (size_t i = 0; i < sizeof(nonce); i++)
         snprintf(nonce_hex + 2 * i, 3, "%02x", nonce[i]);
-    if (bundle_add(x->b, "signing.pub", (uint8_t *)pem, pem_len) != 0 || add_sums(x) != 0) {
-        free(sig);
-        snprintf(x->err, x->errsize, "SHA256SUMS: out of memory");
+    if (bundle_add(x->b, "signing.pub", (uint8_t *)pem, pem_len, x->err, x->errsize) != 0 ||
+        add_sums(x) != 0)
         return -1;
-    }
     FILE *m = open_memstream(&buf, &len);
     if (!m) {
-        free(sig);
         snprintf(x->err, x->errsize, "manifest.json: out of memory");
         return -1;
     }
     write_manifest(x, m, fingerprint, nonce_hex);
-    if (add_stream(x, "manifest.json", m, &buf, &len, 0) != 0) {
-        free(sig);
+    if (fclose(m) != 0) {
+        free(buf);
+        snprintf(x->err, x->errsize, "manifest.json: out of memory");
         return -1;
     }
-    const struct bfile *man = bundle_find(x->b, "manifest.json");
-    sha256_hex(man->data, man->len, x->b->manifest_sha256);
-    if (signing_sign(key, man->data, man->len, sig) != 0 ||
-        bundle_add(x->b, "manifest.sig", sig, SIG_BYTES) != 0) {
+    sha256_hex(buf, len, x->b->manifest_sha256);
+    sig = malloc(SIG_BYTES);
+    if (!sig || signing_sign(key, (uint8_t *)buf, len, sig) != 0) {
+        free(sig);
+        free(buf);
         snprintf(x->err, x->errsize, "manifest.sig: signing failed");
         return -1;
     }
-    man = bundle_find(x->b, "manifest.json"); /* the array may have moved */
-    if (tsq_build(man->data, man->len, nonce, sizeof(nonce), &tsq, &tsq_len) != 0 ||
-        bundle_add(x->b, "manifest.tsq", tsq, tsq_len) != 0) {
+    if (tsq_build((uint8_t *)buf, len, nonce, sizeof(nonce), &tsq, &tsq_len) != 0) {
+        free(sig);
+        free(buf);
         snprintf(x->err, x->errsize, "manifest.tsq: cannot be built");
         return -1;
     }
-    return 0;
+    /* bundle_add frees with free(): the DER came from OpenSSL's allocator. */
+    uint8_t *tsq_copy = malloc(tsq_len);
+    if (tsq_copy)
+        memcpy(tsq_copy, tsq, tsq_len);
+    OPENSSL_free(tsq);
+    if (!tsq_copy) {
+        free(sig);
+        free(buf);
+        snprintf(x->err, x->errsize, "manifest.tsq: out of memory");
+        return -1;
+    }
+    int rc = bundle_add(x->b, "manifest.json", (uint8_t *)buf, len, x->err, x->errsize);
+    if (rc == 0)
+        rc = bundle_add(x->b, "manifest.sig", sig, SIG_BYTES, x->err, x->errsize);
+    else
+        free(sig);
+    if (rc == 0)
+        rc = bundle_add(x->b, "manifest.tsq", tsq_copy, tsq_len, x->err, x->errsize);
+    else
+        free(tsq_copy);
+    return rc;
 }
 
 /* The calls exist, once each; their Call-IDs. */
@@ -489,13 +497,12 @@ static int audit_export(struct build *x)
     return rc;
 }
 
-enum export_status export_build(const struct export_request *rq, struct bundle **out, char *err,
+enum export_status export_build(const struct export_request *rq, struct bundle *b, char *err,
                                 size_t errsize)
 {
-    struct build x = {rq, (sqlite3 *)index_sqlite(rq->ix), NULL, NULL, err, errsize};
+    struct build x = {rq, (sqlite3 *)index_sqlite(rq->ix), b, NULL, err, errsize};
     enum export_status rc = EXPORT_FAILED;
     EVP_PKEY *key = NULL;
-    *out = NULL;
     if (!case_ok(rq->case_ref)) {
         snprintf(err, errsize, "the case reference is required: 1 to %d bytes of printable text",
                  EXPORT_CASE_MAX);
@@ -506,8 +513,7 @@ enum export_status export_build(const struct export_request *rq, struct bundle *
         return EXPORT_FAILED;
     }
     x.calls = calloc(rq->nids, sizeof(*x.calls));
-    x.b = calloc(1, sizeof(*x.b));
-    if (!x.calls || !x.b) {
+    if (!x.calls) {
         snprintf(err, errsize, "out of memory");
         goto out;
     }
@@ -521,14 +527,11 @@ enum export_status export_build(const struct export_request *rq, struct bundle *
     for (size_t i = 0; i < rq->nids; i++)
         if (add_call(&x, &x.calls[i]) != 0)
             goto out;
-    if (seal_bundle(&x, key) != 0 || audit_export(&x) != 0)
+    if (seal_bundle(&x, key) != 0 || bundle_finish(b, err, errsize) != 0 || audit_export(&x) != 0)
         goto out;
-    *out = x.b;
-    x.b = NULL;
     rc = EXPORT_OK;
 out:
     EVP_PKEY_free(key);
-    bundle_free(x.b);
     free(x.calls);
     return rc;
 }

@@ -45,20 +45,36 @@ struct byte_source mem_source(struct mem_reader *r, const uint8_t *p, size_t len
 int sha256_hex(const void *data, size_t len, char *hex);
 int sha256_raw(const void *data, size_t len, uint8_t *digest32);
 
-/* bundle.c: the files of a bundle, in the order they were added. */
+/* bundle.c: a bundle being written.  Each file is hashed and written out when added;
+ * its name, size and hash stay for the manifest. */
+enum { BUNDLE_PATH_MAX = 4000 };
 struct bfile {
     char name[BUNDLE_NAME_MAX + 1];
-    uint8_t *data;
     size_t len;
+    char sha256[SHA256_HEX + 1];
+    uint32_t crc32, offset; /* zip */
 };
 struct bundle {
     struct bfile *files;
     size_t n, cap;
     char manifest_sha256[SHA256_HEX + 1];
+    char path[BUNDLE_PATH_MAX + 1];
+    char tmp[BUNDLE_PATH_MAX + 16]; /* the zip's temporary name */
+    int dirfd;                      /* folder form */
+    bool made_dir;
+    FILE *zip; /* zip form */
+    bool own_zip;
+    uint64_t zip_pos;
+    uint64_t max_bytes; /* 0: no limit */
+    bool too_big;
 };
-/* Adds a file, taking ownership of data (freed here on failure too).  0 or -1. */
-int bundle_add(struct bundle *b, const char *name, uint8_t *data, size_t len);
+/* Hashes data, writes it out under name and frees it (in every case).  0, or -1 with
+ * err set (an unsafe or repeated name, a write error). */
+int bundle_add(struct bundle *b, const char *name, uint8_t *data, size_t len, char *err,
+               size_t errsize);
 const struct bfile *bundle_find(const struct bundle *b, const char *name);
+/* After the last file: the zip's central directory and its rename into place. */
+int bundle_finish(struct bundle *b, char *err, size_t errsize);
 /* A relative path a bundle may hold: "a/b" with [A-Za-z0-9._-] components, none empty,
  * "." or "..", at most BUNDLE_NAME_MAX bytes and two levels deep. */
 bool bundle_name_ok(const char *name, size_t len);
@@ -127,7 +143,10 @@ int manifest_parse(const uint8_t *text, size_t len, struct manifest *m, char *er
                    size_t errsize);
 void manifest_free(struct manifest *m);
 
-/* zip.c: store-only zip files (PKWARE APPNOTE 6.3.10 §4.3), no zip64. */
+/* zip.c: store-only zip files (PKWARE APPNOTE 6.3.10 §4.3), no zip64.  Writing: one
+ * local entry per file as it is added, the central directory at the end. */
+int zip_put(struct bundle *b, struct bfile *f, const uint8_t *data, char *err, size_t errsize);
+int zip_finish(struct bundle *b, char *err, size_t errsize);
 struct zip_entry {
     char name[BUNDLE_NAME_MAX + 1];
     uint32_t crc32;

@@ -80,51 +80,53 @@ static void common_fields(uint8_t *p, uint32_t crc, uint32_t size, size_t name_l
     put16(p + 24, 0);
 }
 
-int bundle_write_zip(const struct bundle *b, FILE *out, char *err, size_t errsize)
+static const char *const too_big = "over 4 GiB: export to a folder (no zip64 here)";
+
+int zip_put(struct bundle *b, struct bfile *f, const uint8_t *data, char *err, size_t errsize)
 {
-    uint32_t *offsets = calloc(b->n ? b->n : 1, sizeof(*offsets));
-    uint32_t *crcs = calloc(b->n ? b->n : 1, sizeof(*crcs));
-    uint64_t pos = 0;
+    uint8_t h[LOCAL_LEN];
+    size_t nl = strlen(f->name);
+    if (f->len >= 0xffffffffu || b->zip_pos + LOCAL_LEN + nl + f->len >= 0xffffffffu) {
+        snprintf(err, errsize, "%s: zip %s", f->name, too_big);
+        return -1;
+    }
+    f->offset = (uint32_t)b->zip_pos;
+    f->crc32 = zip_crc32(data, f->len);
+    put32(h, LOCAL_SIG);
+    common_fields(h + 4, f->crc32, (uint32_t)f->len, nl);
+    if (fwrite(h, 1, LOCAL_LEN, b->zip) != LOCAL_LEN || fwrite(f->name, 1, nl, b->zip) != nl ||
+        fwrite(data, 1, f->len, b->zip) != f->len) {
+        snprintf(err, errsize, "%s: writing the zip failed", f->name);
+        return -1;
+    }
+    b->zip_pos += LOCAL_LEN + nl + f->len;
+    return 0;
+}
+
+int zip_finish(struct bundle *b, char *err, size_t errsize)
+{
     uint8_t h[CENTRAL_LEN];
-    const char *why = "out of memory";
-    if (!offsets || !crcs)
-        goto error;
-    why = "too many files for a zip without zip64: export to a folder";
+    uint64_t pos = b->zip_pos, cd_start = pos;
+    const char *why = "too many files for a zip without zip64: export to a folder";
     if (b->n > 0xfffe)
         goto error;
-    for (size_t i = 0; i < b->n; i++) {
-        const struct bfile *f = &b->files[i];
-        size_t nl = strlen(f->name);
-        why = "over 4 GiB: export to a folder (this zip writer has no zip64)";
-        if (f->len >= 0xffffffffu || pos + LOCAL_LEN + nl + f->len >= 0xffffffffu)
-            goto error;
-        offsets[i] = (uint32_t)pos;
-        crcs[i] = zip_crc32(f->data, f->len);
-        put32(h, LOCAL_SIG);
-        common_fields(h + 4, crcs[i], (uint32_t)f->len, nl);
-        why = "write failed";
-        if (fwrite(h, 1, LOCAL_LEN, out) != LOCAL_LEN || fwrite(f->name, 1, nl, out) != nl ||
-            fwrite(f->data, 1, f->len, out) != f->len)
-            goto error;
-        pos += LOCAL_LEN + nl + f->len;
-    }
-    uint64_t cd_start = pos;
+    why = "writing the zip failed";
     for (size_t i = 0; i < b->n; i++) {
         const struct bfile *f = &b->files[i];
         size_t nl = strlen(f->name);
         memset(h, 0, sizeof(h));
         put32(h, CENTRAL_SIG);
         put16(h + 4, VERSION_MADE);
-        common_fields(h + 6, crcs[i], (uint32_t)f->len, nl);
+        common_fields(h + 6, f->crc32, (uint32_t)f->len, nl);
         /* comment length, disk, internal attributes: 0 */
         put32(h + 38, (uint32_t)0100600 << 16); /* a regular file, mode 0600 */
-        put32(h + 42, offsets[i]);
-        why = "write failed";
-        if (fwrite(h, 1, CENTRAL_LEN, out) != CENTRAL_LEN || fwrite(f->name, 1, nl, out) != nl)
+        put32(h + 42, f->offset);
+        if (fwrite(h, 1, CENTRAL_LEN, b->zip) != CENTRAL_LEN ||
+            fwrite(f->name, 1, nl, b->zip) != nl)
             goto error;
         pos += CENTRAL_LEN + nl;
     }
-    why = "over 4 GiB: export to a folder (this zip writer has no zip64)";
+    why = too_big;
     if (pos >= 0xffffffffu)
         goto error;
     memset(h, 0, END_LEN);
@@ -133,16 +135,12 @@ int bundle_write_zip(const struct bundle *b, FILE *out, char *err, size_t errsiz
     put16(h + 10, (unsigned)b->n);
     put32(h + 12, (uint32_t)(pos - cd_start));
     put32(h + 16, (uint32_t)cd_start);
-    why = "write failed";
-    if (fwrite(h, 1, END_LEN, out) != END_LEN || fflush(out) != 0)
+    why = "writing the zip failed";
+    if (fwrite(h, 1, END_LEN, b->zip) != END_LEN || fflush(b->zip) != 0)
         goto error;
-    free(offsets);
-    free(crcs);
     return 0;
 error:
     snprintf(err, errsize, "zip: %s", why);
-    free(offsets);
-    free(crcs);
     return -1;
 }
 

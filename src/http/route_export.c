@@ -18,6 +18,9 @@
 #include "greffier/log.h"
 #include "http_int.h"
 
+/* The zip is built in memory: a bundle over 1 GiB is for the command line. */
+#define EXPORT_WEB_MAX_BYTES ((uint64_t)1 << 30)
+
 enum { IDS_TEXT_MAX = EXPORT_MAX_CALLS * 21, FILENAME_MAX_CASE = 64 };
 
 /* "12,13": decimal ids > 0, no blanks, no repeats (export_build refuses those). */
@@ -88,32 +91,37 @@ enum MHD_Result route_export(struct http_req *rq)
 
     struct export_request ex = {rq->srv->cfg.data_dir, rq->srv->ix, ids, n, case_ref,
                                 rq->sess.user, hold};
-    struct bundle *b = NULL;
+    char *zip = NULL;
+    size_t zip_len = 0;
+    FILE *m = open_memstream(&zip, &zip_len);
+    struct bundle *b = m ? bundle_open_stream(m, EXPORT_WEB_MAX_BYTES) : NULL;
+    if (!b) {
+        if (m)
+            fclose(m);
+        free(zip);
+        return MHD_NO;
+    }
     pthread_mutex_lock(&rq->srv->db_lock);
-    enum export_status st = export_build(&ex, &b, err, sizeof(err));
+    enum export_status st = export_build(&ex, b, err, sizeof(err));
     pthread_mutex_unlock(&rq->srv->db_lock);
+    bool too_big = bundle_too_big(b);
+    bundle_close(b, st == EXPORT_OK);
+    if (fclose(m) != 0 && st == EXPORT_OK) {
+        st = EXPORT_FAILED;
+        snprintf(err, sizeof(err), "the bundle could not be zipped: out of memory");
+    }
     if (st != EXPORT_OK) {
+        free(zip);
         http_audit(rq, rq->sess.user, "export.refused", ids_text, "case", case_ref, "reason", err,
                    AUDIT_END);
         if (st == EXPORT_NO_CALL)
             return http_reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", err, "ids");
         if (st == EXPORT_BAD_CASE)
             return bad(rq, "case", err);
+        if (too_big)
+            return http_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", err, NULL);
         log_msg(LOG_ERR, "http: export: %s", err);
         return http_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "export_failed", err, NULL);
-    }
-    char *zip = NULL;
-    size_t zip_len = 0;
-    FILE *m = open_memstream(&zip, &zip_len);
-    int wr = m ? bundle_write_zip(b, m, err, sizeof(err)) : -1;
-    if (m && fclose(m) != 0)
-        wr = -1;
-    bundle_free(b);
-    if (wr != 0) {
-        free(zip);
-        log_msg(LOG_ERR, "http: export: %s", m ? err : "out of memory");
-        return http_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "export_failed",
-                                "the bundle could not be zipped (see the server log)", NULL);
     }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(zip_len, zip, MHD_RESPMEM_MUST_FREE);

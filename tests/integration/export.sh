@@ -31,7 +31,7 @@ open(p, "wb").write(b)' "$1"; }
 sql() { python3 -c 'import sqlite3, sys
 for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join(map(str, r)))' "$D/index.sqlite" "$1"; }
 
-"$GEN" --calls 6 --duration 6 -o "$T/calls.pcap" >"$T/gen.out" 2>&1 || { cat "$T/gen.out"; exit 1; }
+"$GEN" --calls 8 --duration 6 -o "$T/calls.pcap" >"$T/gen.out" 2>&1 || { cat "$T/gen.out"; exit 1; }
 "$BIN" init -d "$D" >/dev/null || exit 1
 "$BIN" -d "$D" import "$T/calls.pcap" >"$T/import.out" 2>&1 || { cat "$T/import.out"; exit 1; }
 mapfile -t REC < <("$BIN" -d "$D" calls --json | python3 -c 'import json, sys
@@ -204,6 +204,22 @@ rows = json.load(open(sys.argv[1]))["rows"]
 assert [r["action"] for r in rows] == ["hold"], rows' "$T/bundle/call-$A/audit.json" || bad "audit.json of call $A is not its hold row"
 "$BIN" -d "$D" audit verify >/dev/null || bad "audit verify after exports"
 step "metadata, holds (not with --no-hold), audit rows with the manifest's hash; audit verify ok"
+
+# A recording altered on disk is not exported, and a failed export leaves nothing behind.
+if [ "${#REC[@]}" -ge 4 ] || { bad "${#REC[@]} recorded calls, want 4"; false; }; then
+    E=${REC[3]}
+    P=$("$BIN" -d "$D" verify "$E" | cut -d' ' -f3)
+    flip "$D/$P"
+    for out in "$T/failed" "$T/failed.zip"; do
+        "$BIN" -d "$D" export "$E" --case "damaged" --out "$out" >/dev/null 2>"$T/e"; rc=$?
+        [ $rc = 1 ] || bad "export of a tampered recording: exit $rc"
+        grep -q "call $E: recording tampered" "$T/e" || bad "export of a tampered recording: $(cat "$T/e")"
+        [ -e "$out" ] && bad "a failed export left $out"
+    done
+    ls "$T" | grep -q 'tmp-' && bad "a failed zip export left a temporary file: $(ls "$T")"
+    [ "$(sql "SELECT reason FROM legal_holds WHERE call_ref = $E")" = "export damaged" ] || bad "the call of a failed export is not held"
+    step "a tampered recording is not exported; nothing left behind; the call stays held"
+fi
 
 # The documented steps, exactly as written in docs/EVIDENCE.md.
 awk '/^```sh$/ { on = 1; next } /^```/ { on = 0 } on' "$DOC" >"$T/steps.sh"

@@ -46,28 +46,34 @@ static uint8_t *dup_bytes(const char *s, size_t len)
 
 static void test_zip(void)
 {
-    struct bundle b = {0};
     char err[256];
-    CHECK_INT(bundle_add(&b, "manifest.json", dup_bytes("{}", 2), 2), 0);
-    CHECK_INT(bundle_add(&b, "call-1/empty", dup_bytes("", 0), 0), 0);
-    CHECK_INT(bundle_add(&b, "call-1/data.bin", dup_bytes("\0\1\2\3OggS", 8), 8), 0);
-    CHECK_INT(bundle_add(&b, "call-1/data.bin", dup_bytes("x", 1), 1), -1); /* twice */
-    CHECK_INT(bundle_add(&b, "../escape", dup_bytes("x", 1), 1), -1);
-
     char *zip = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&zip, &len);
-    CHECK_INT(bundle_write_zip(&b, m, err, sizeof(err)), 0);
+    struct bundle *b = bundle_open_stream(m, 0);
+    static const char *const names[] = {"manifest.json", "call-1/empty", "call-1/data.bin"};
+    static const char *const data[] = {"{}", "", "\0\1\2\3OggS"};
+    static const size_t lens[] = {2, 0, 8};
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(bundle_add(b, names[i], dup_bytes(data[i], lens[i]), lens[i], err, sizeof(err)),
+                  0);
+    CHECK_INT(bundle_add(b, "call-1/data.bin", dup_bytes("x", 1), 1, err, sizeof(err)), -1);
+    CHECK_INT(bundle_add(b, "../escape", dup_bytes("x", 1), 1, err, sizeof(err)), -1);
+    CHECK_STR(bundle_find(b, "manifest.json")->sha256,
+              "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+    CHECK_INT(bundle_finish(b, err, sizeof(err)), 0);
+    bundle_close(b, true);
     fclose(m);
+
     struct zip_entry *e = NULL;
     size_t n = 0;
     CHECK_INT(zip_read_dir((uint8_t *)zip, len, &e, &n, err, sizeof(err)), 0);
     CHECK_INT(n, 3);
-    for (size_t i = 0; i < n && i < b.n; i++) {
-        CHECK_STR(e[i].name, b.files[i].name);
-        CHECK_INT(e[i].size, b.files[i].len);
-        CHECK(memcmp(zip + e[i].data_offset, b.files[i].data, b.files[i].len) == 0);
-        CHECK_INT(e[i].crc32, zip_crc32(b.files[i].data, b.files[i].len));
+    for (size_t i = 0; i < n && i < 3; i++) {
+        CHECK_STR(e[i].name, names[i]);
+        CHECK_INT(e[i].size, lens[i]);
+        CHECK(memcmp(zip + e[i].data_offset, data[i], lens[i]) == 0);
+        CHECK_INT(e[i].crc32, zip_crc32((const uint8_t *)data[i], lens[i]));
     }
     free(e);
     CHECK_INT(zip_crc32((const uint8_t *)"123456789", 9), 0xcbf43926); /* the check value */
@@ -89,9 +95,17 @@ static void test_zip(void)
     CHECK(strstr(err, "match") != NULL || strstr(err, "compressed") != NULL);
     free(alt);
     free(zip);
-    for (size_t i = 0; i < b.n; i++)
-        free(b.files[i].data);
-    free(b.files);
+
+    /* A stream with a size limit refuses the file that would cross it. */
+    zip = NULL;
+    m = open_memstream(&zip, &len);
+    b = bundle_open_stream(m, 100);
+    CHECK_INT(bundle_add(b, "a", dup_bytes("0123456789", 10), 10, err, sizeof(err)), 0);
+    CHECK_INT(bundle_add(b, "b", calloc(1, 200), 200, err, sizeof(err)), -1);
+    CHECK(bundle_too_big(b));
+    bundle_close(b, false);
+    fclose(m);
+    free(zip);
 }
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
