@@ -6,9 +6,15 @@
  * says "unknown" for it rather than guess.  What is known is the state of the clock of
  * the host that made the export, read from the kernel (adjtimex(2): the NTP discipline's
  * status, STA_UNSYNC, its maximum and estimated errors).  When the export runs on the
- * capture host (greffier serve), that is the same clock, at another time.
+ * capture host (greffier serve), that is the same clock, at another time.  Under the web
+ * unit's seccomp filter (~@clock) adjtimex is refused: then the reason is given, and
+ * systemd-timesyncd's flag file (/run/systemd/timesync/synchronized, present once it
+ * has synchronised) is the only other witness read.
  */
+#include <errno.h>
+#include <string.h>
 #include <sys/timex.h>
+#include <unistd.h>
 
 #include "greffier/json.h"
 #include "export_int.h"
@@ -34,11 +40,18 @@ void clock_status_json(struct json_writer *w)
         json_string(w, "unknown");
     else
         json_bool(w, state != TIME_ERROR && !(tx.status & STA_UNSYNC));
-    if (state >= 0) {
+    if (state < 0) {
+        json_key(w, "why_unknown");
+        json_string(w, strerror(errno));
+    } else {
         json_key(w, "max_error_us");
         json_int(w, tx.maxerror);
         json_key(w, "estimated_error_us");
         json_int(w, tx.esterror);
+    }
+    if (access("/run/systemd/timesync/synchronized", F_OK) == 0) {
+        json_key(w, "systemd_timesyncd");
+        json_string(w, "synchronised (/run/systemd/timesync/synchronized exists)");
     }
     json_object_end(w);
 }
