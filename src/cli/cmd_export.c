@@ -40,9 +40,15 @@ int cmd_export(struct cli *cli, int argc, char **argv)
         if (ch == CLI_OPT_STOP)
             return status;
         switch (ch) {
-        case 'C': case_ref = optarg; break;
-        case 'o': out = optarg; break;
-        case 'n': hold = false; break;
+        case 'C':
+            case_ref = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'n':
+            hold = false;
+            break;
         }
     }
     if (optind >= argc || !case_ref || !out) {
@@ -106,8 +112,12 @@ int cmd_verify_bundle(struct cli *cli, int argc, char **argv)
         if (ch == CLI_OPT_STOP)
             return status;
         switch (ch) {
-        case 'p': opt.expected_pubkey = optarg; break;
-        case 't': opt.tsa_ca = optarg; break;
+        case 'p':
+            opt.expected_pubkey = optarg;
+            break;
+        case 't':
+            opt.tsa_ca = optarg;
+            break;
         }
     }
     if (optind + 1 != argc) {

@@ -89,8 +89,8 @@ static int wav_emit(void *user, const int16_t *stereo, size_t frames)
 {
     struct wav_out *o = user;
     if (!o->snd) {
-        SF_INFO info = {.samplerate = (int)o->rate, .channels = 2,
-                        .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+        SF_INFO info = {
+            .samplerate = (int)o->rate, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
         o->snd = sf_open_virtual(&vio, SFM_WRITE, &info, &o->v);
         if (!o->snd) {
             o->why = sf_strerror(NULL);

@@ -291,8 +291,10 @@ int bundle_add(struct bundle *b, const char *name, uint8_t *data, size_t len, ch
         goto out;
     if (b->max_bytes && (len > b->max_bytes || b->zip_pos > b->max_bytes - len)) {
         b->too_big = true;
-        snprintf(err, errsize, "the bundle would exceed %llu MiB: export these calls with "
-                 "`greffier export` instead", (unsigned long long)(b->max_bytes >> 20));
+        snprintf(err, errsize,
+                 "the bundle would exceed %llu MiB: export these calls with "
+                 "`greffier export` instead",
+                 (unsigned long long)(b->max_bytes >> 20));
         goto out;
     }
     if (b->zip)

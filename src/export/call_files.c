@@ -23,8 +23,12 @@ void json_row_members(struct json_writer *w, sqlite3_stmt *st, const char *skip)
             continue;
         json_key(w, name);
         switch (sqlite3_column_type(st, i)) {
-        case SQLITE_INTEGER: json_int(w, sqlite3_column_int64(st, i)); break;
-        case SQLITE_FLOAT: json_double(w, sqlite3_column_double(st, i)); break;
+        case SQLITE_INTEGER:
+            json_int(w, sqlite3_column_int64(st, i));
+            break;
+        case SQLITE_FLOAT:
+            json_double(w, sqlite3_column_double(st, i));
+            break;
         case SQLITE_TEXT:
             json_string_len(w, (const char *)sqlite3_column_text(st, i),
                             (size_t)sqlite3_column_bytes(st, i));
@@ -35,7 +39,9 @@ void json_row_members(struct json_writer *w, sqlite3_stmt *st, const char *skip)
             json_string(w, note);
             break;
         }
-        default: json_null(w); break;
+        default:
+            json_null(w);
+            break;
         }
     }
 }
@@ -109,14 +115,14 @@ int call_metadata_json(struct index *ix, int64_t call_id, const char *seal_state
     fputs(",\n  \"details\": ", out);
     json_init(&w, out, true);
     json_object_begin(&w);
-    failed |= row_object(db, &w, "index_calls_row", "SELECT * FROM calls WHERE id = ?1", call_id,
-                         NULL);
+    failed |=
+        row_object(db, &w, "index_calls_row", "SELECT * FROM calls WHERE id = ?1", call_id, NULL);
     failed |= row_object(db, &w, "index_recordings_row",
                          "SELECT * FROM recordings WHERE call_ref = ?1", call_id, "peaks");
     json_key(&w, "seal_state_at_export");
     json_string(&w, seal_state);
-    failed |= rows_array(db, &w, "tags", "SELECT tag FROM call_tags WHERE call_ref = ?1 ORDER BY tag",
-                         call_id);
+    failed |= rows_array(db, &w, "tags",
+                         "SELECT tag FROM call_tags WHERE call_ref = ?1 ORDER BY tag", call_id);
     failed |= rows_array(db, &w, "notes",
                          "SELECT ts, user, text FROM call_notes WHERE call_ref = ?1 ORDER BY id",
                          call_id);

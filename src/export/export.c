@@ -137,8 +137,8 @@ static int add_recording(struct build *x, struct call_done *c, const char *dir)
         return -1;
     }
     struct byte_source src;
-    struct recording_source *rs = recording_open_source(x->rq->data_dir, &info, &src, err,
-                                                        sizeof(err));
+    struct recording_source *rs =
+        recording_open_source(x->rq->data_dir, &info, &src, err, sizeof(err));
     if (!rs) {
         snprintf(x->err, x->errsize, "call %" PRId64 ": %s", c->id, err);
         return -1;
@@ -484,12 +484,17 @@ static int audit_export(struct build *x)
         membuf_free(&ids);
         return -1;
     }
-    const char *kv[] = {"case", x->rq->case_ref, "ids", (const char *)ids.p,
-                        "hold", x->rq->hold ? "true" : "false",
-                        "manifest_sha256", x->b->manifest_sha256};
+    const char *kv[] = {"case",
+                        x->rq->case_ref,
+                        "ids",
+                        (const char *)ids.p,
+                        "hold",
+                        x->rq->hold ? "true" : "false",
+                        "manifest_sha256",
+                        x->b->manifest_sha256};
     char *detail = detail_json(kv, 8);
-    int rc = detail ? audit_append(x->rq->ix, x->rq->user, "export", (const char *)ids.p, detail)
-                    : -1;
+    int rc =
+        detail ? audit_append(x->rq->ix, x->rq->user, "export", (const char *)ids.p, detail) : -1;
     free(detail);
     membuf_free(&ids);
     if (rc != 0)

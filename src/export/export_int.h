@@ -18,7 +18,7 @@
 
 enum {
     SHA256_HEX = 64,
-    BUNDLE_NAME_MAX = 128,  /* longest relative path inside a bundle */
+    BUNDLE_NAME_MAX = 128, /* longest relative path inside a bundle */
     BUNDLE_FILES_MAX = 4096,
     TSQ_NONCE_BYTES = 8,
     SIG_BYTES = 64, /* Ed25519 (RFC 8032) */
@@ -100,8 +100,8 @@ int tsq_build(const uint8_t *data, size_t len, const uint8_t *nonce, size_t nonc
  * nonce; its signature and certificate chain only with tsa_ca.  Writes what was and was
  * not checked to report.  0 when the checks made passed, 1 otherwise (why set). */
 int tsr_check(const uint8_t *tsr, size_t tsr_len, const uint8_t *tsq, size_t tsq_len,
-              const uint8_t *data, size_t len, const char *tsa_ca, char *time_out,
-              size_t time_size, char *why, size_t whysize);
+              const uint8_t *data, size_t len, const char *tsa_ca, char *time_out, size_t time_size,
+              char *why, size_t whysize);
 
 /* signalling.c: the call's SIP messages as a pcap (LINKTYPE_RAW) and as a ladder text.
  * *count is the number of messages.  0 or -1 with err set. */
@@ -139,8 +139,7 @@ struct manifest {
     struct manifest_file *files;
     size_t nfiles;
 };
-int manifest_parse(const uint8_t *text, size_t len, struct manifest *m, char *err,
-                   size_t errsize);
+int manifest_parse(const uint8_t *text, size_t len, struct manifest *m, char *err, size_t errsize);
 void manifest_free(struct manifest *m);
 
 /* zip.c: store-only zip files (PKWARE APPNOTE 6.3.10 §4.3), no zip64.  Writing: one
@@ -155,8 +154,8 @@ struct zip_entry {
 };
 /* Reads the central directory of an archive in memory; every entry is checked to be
  * stored, inside the archive, named safely and unique.  *entries malloc'd.  0 or -1. */
-int zip_read_dir(const uint8_t *zip, size_t len, struct zip_entry **entries, size_t *n,
-                 char *err, size_t errsize);
+int zip_read_dir(const uint8_t *zip, size_t len, struct zip_entry **entries, size_t *n, char *err,
+                 size_t errsize);
 uint32_t zip_crc32(const uint8_t *p, size_t len);
 
 #endif

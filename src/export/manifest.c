@@ -47,8 +47,7 @@ static void copy_col(sqlite3_stmt *st, int col, char *out, size_t size)
     snprintf(out, size, "%s", s ? s : "");
 }
 
-int manifest_parse(const uint8_t *text, size_t len, struct manifest *m, char *err,
-                   size_t errsize)
+int manifest_parse(const uint8_t *text, size_t len, struct manifest *m, char *err, size_t errsize)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;

@@ -178,8 +178,7 @@ static int write_packet(struct writer *w, int64_t ts_us, const struct addr *src,
     put32le(rec + 8, (uint32_t)total);
     put32le(rec + 12, (uint32_t)total);
     if (membuf_append(w->pcap, rec, sizeof(rec)) != 0 ||
-        membuf_append(w->pcap, h, iplen + l4len) != 0 ||
-        membuf_append(w->pcap, payload, len) != 0)
+        membuf_append(w->pcap, h, iplen + l4len) != 0 || membuf_append(w->pcap, payload, len) != 0)
         return -1;
     return 0;
 }
@@ -252,8 +251,9 @@ int signalling_export(sqlite3 *db, int64_t call_id, struct membuf *pcap, struct 
     put32le(gh + 20, LINKTYPE_RAW);
     if (membuf_append(pcap, gh, sizeof(gh)) != 0)
         goto error;
-    ladder_printf(ladder, "SIP signalling of call %lld, as captured (times UTC, microseconds)\n"
-                          "Every message is in signalling.pcap with its original time.\n\n",
+    ladder_printf(ladder,
+                  "SIP signalling of call %lld, as captured (times UTC, microseconds)\n"
+                  "Every message is in signalling.pcap with its original time.\n\n",
                   (long long)call_id);
     why = sqlite3_errmsg(db);
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
@@ -297,8 +297,8 @@ int signalling_export(sqlite3 *db, int64_t call_id, struct membuf *pcap, struct 
         time_us(ts, t, sizeof(t));
         endpoint(src_ip, src.port, a, sizeof(a));
         endpoint(dst_ip, dst.port, b, sizeof(b));
-        ladder_printf(ladder, "%3d  %s  %-22s -> %-22s %-4s %s%s%s\n", sqlite3_column_int(st, 0),
-                      t, a, b, transport ? transport : "?", line ? line : "",
+        ladder_printf(ladder, "%3d  %s  %-22s -> %-22s %-4s %s%s%s\n", sqlite3_column_int(st, 0), t,
+                      a, b, transport ? transport : "?", line ? line : "",
                       sqlite3_column_int(st, 8) ? "  (retransmission)" : "",
                       udp || !transport || strcmp(transport, "tcp") == 0
                           ? ""

@@ -30,8 +30,10 @@ EVP_PKEY *signing_load_private(const char *data_dir, char *err, size_t errsize)
     snprintf(path, sizeof(path), "%s/keys/signing.key", data_dir);
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err, errsize, "%s: %s (an installation older than the signing key gets one "
-                               "with: greffier keygen --signing)", path, strerror(errno));
+        snprintf(err, errsize,
+                 "%s: %s (an installation older than the signing key gets one "
+                 "with: greffier keygen --signing)",
+                 path, strerror(errno));
         return NULL;
     }
     EVP_PKEY *k = only_ed25519(PEM_read_PrivateKey(f, NULL, NULL, NULL));

@@ -63,8 +63,8 @@ static void gen_time(TS_RESP *resp, char *out, size_t size)
 }
 
 int tsr_check(const uint8_t *tsr, size_t tsr_len, const uint8_t *tsq, size_t tsq_len,
-              const uint8_t *data, size_t len, const char *tsa_ca, char *time_out,
-              size_t time_size, char *why, size_t whysize)
+              const uint8_t *data, size_t len, const char *tsa_ca, char *time_out, size_t time_size,
+              char *why, size_t whysize)
 {
     const unsigned char *p;
     TS_RESP *resp = NULL;
@@ -76,8 +76,7 @@ int tsr_check(const uint8_t *tsr, size_t tsr_len, const uint8_t *tsq, size_t tsq
     (void)len; /* the request's imprint was checked against the data by the caller */
     time_out[0] = '\0';
     p = tsr;
-    if (tsr_len > 1 << 20 || !(resp = d2i_TS_RESP(NULL, &p, (long)tsr_len)) ||
-        p != tsr + tsr_len) {
+    if (tsr_len > 1 << 20 || !(resp = d2i_TS_RESP(NULL, &p, (long)tsr_len)) || p != tsr + tsr_len) {
         snprintf(why, whysize, "not a DER TimeStampResp");
         goto out;
     }

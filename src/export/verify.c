@@ -28,7 +28,7 @@ struct input {
     bool is_zip;
     uint8_t *map; /* the zip, mapped */
     size_t map_len;
-    struct zip_entry *entries; /* zip */
+    struct zip_entry *entries;          /* zip */
     char (*names)[BUNDLE_NAME_MAX + 1]; /* folder */
     size_t n;
     unsigned failures;
@@ -129,8 +129,9 @@ static int open_input(struct input *in, char *err, size_t errsize)
         return -1;
     }
     if (S_ISDIR(st.st_mode))
-        return walk(in, "", 0, &cap) == 0 ? 0 : (snprintf(err, errsize, "%s: unreadable",
-                                                           in->path), -1);
+        return walk(in, "", 0, &cap) == 0
+                   ? 0
+                   : (snprintf(err, errsize, "%s: unreadable", in->path), -1);
     int fd = open(in->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
         snprintf(err, errsize, "%s: %s", in->path,
@@ -318,10 +319,13 @@ static void check_signature(struct input *in, const struct manifest *m, const st
     } else {
         int v = sig.len == SIG_BYTES ? signing_verify(key, man->p, man->len, sig.p, sig.len) : 0;
         if (v == 1)
-            say(in, true, "manifest.sig", "Ed25519 signature of manifest.json valid (key SHA-256 "
-                "%s)", fpr);
+            say(in, true, "manifest.sig",
+                "Ed25519 signature of manifest.json valid (key SHA-256 "
+                "%s)",
+                fpr);
         else
-            say(in, false, "manifest.json", "signature (manifest.sig) does not verify with "
+            say(in, false, "manifest.json",
+                "signature (manifest.sig) does not verify with "
                 "signing.pub: manifest.json or manifest.sig was altered");
         unload(&sig);
     }
@@ -331,8 +335,10 @@ static void check_signature(struct input *in, const struct manifest *m, const st
         if (!want || signing_fingerprint(want, wfpr) != 0)
             say(in, false, "signing.pub", "--pubkey: %s", err);
         else if (strcmp(wfpr, fpr) != 0)
-            say(in, false, "signing.pub", "signed by another installation: key SHA-256 %s, "
-                "expected %s (--pubkey %s)", fpr, wfpr, expected);
+            say(in, false, "signing.pub",
+                "signed by another installation: key SHA-256 %s, "
+                "expected %s (--pubkey %s)",
+                fpr, wfpr, expected);
         else
             say(in, true, "signing.pub", "is the expected installation's key (--pubkey)");
         EVP_PKEY_free(want);
@@ -358,7 +364,8 @@ static void check_timestamp(struct input *in, const struct manifest *m, const st
     }
     if (tsq_build(man->p, man->len, nonce, sizeof(nonce), &want, &want_len) != 0 ||
         want_len != tsq.len || memcmp(want, tsq.p, tsq.len) != 0) {
-        say(in, false, "manifest.tsq", "is not the time-stamp request for manifest.json and "
+        say(in, false, "manifest.tsq",
+            "is not the time-stamp request for manifest.json and "
             "its nonce (altered)");
     } else {
         say(in, true, "manifest.tsq", "RFC 3161 request for manifest.json (SHA-256, nonce %s)",
@@ -369,9 +376,12 @@ static void check_timestamp(struct input *in, const struct manifest *m, const st
                           sizeof(when), why, sizeof(why)) != 0)
                 say(in, false, "manifest.tsr", "%s", why);
             else
-                say(in, true, "manifest.tsr", "granted at %s; imprint and nonce match the "
-                    "request%s", when, tsa_ca ? "; signature and TSA chain valid (--tsa-ca)"
-                    : "; the TSA's signature is NOT checked (give --tsa-ca FILE)");
+                say(in, true, "manifest.tsr",
+                    "granted at %s; imprint and nonce match the "
+                    "request%s",
+                    when,
+                    tsa_ca ? "; signature and TSA chain valid (--tsa-ca)"
+                           : "; the TSA's signature is NOT checked (give --tsa-ca FILE)");
             unload(&tsr);
         } else if (find(in, "manifest.tsr") >= 0) {
             say(in, false, "manifest.tsr", "cannot be read");

@@ -24,11 +24,11 @@ enum {
     LOCAL_LEN = 30,
     CENTRAL_LEN = 46,
     END_LEN = 22,
-    VERSION_NEEDED = 20,    /* 2.0 */
-    VERSION_MADE = 0x0314,  /* Unix (3), spec 2.0 */
+    VERSION_NEEDED = 20,   /* 2.0 */
+    VERSION_MADE = 0x0314, /* Unix (3), spec 2.0 */
     FLAG_ENCRYPTED = 1,
     FLAG_UTF8 = 1 << 11,
-    DOS_DATE_1980 = 0x21,   /* 1980-01-01: the bundle's dates are in manifest.json */
+    DOS_DATE_1980 = 0x21, /* 1980-01-01: the bundle's dates are in manifest.json */
 };
 
 uint32_t zip_crc32(const uint8_t *p, size_t len)

@@ -90,7 +90,7 @@ enum MHD_Result route_export(struct http_req *rq)
         return bad(rq, "hold", "hold is \"true\" or \"false\"");
 
     struct export_request ex = {rq->srv->cfg.data_dir, rq->srv->ix, ids, n, case_ref,
-                                rq->sess.user, hold};
+                                rq->sess.user,         hold};
     char *zip = NULL;
     size_t zip_len = 0;
     FILE *m = open_memstream(&zip, &zip_len);

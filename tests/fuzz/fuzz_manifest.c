@@ -38,8 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *tsq = NULL;
     size_t tsq_len = 0;
     if (tsq_build((const uint8_t *)"x", 1, nonce, sizeof(nonce), &tsq, &tsq_len) == 0) {
-        (void)tsr_check(data, size, tsq, tsq_len, (const uint8_t *)"x", 1, NULL, when,
-                        sizeof(when), err, sizeof(err));
+        (void)tsr_check(data, size, tsq, tsq_len, (const uint8_t *)"x", 1, NULL, when, sizeof(when),
+                        err, sizeof(err));
         OPENSSL_free(tsq);
     }
     return 0;

@@ -18,12 +18,24 @@ static void test_names(void)
         const char *name;
         bool ok;
     } cases[] = {
-        {"manifest.json", true}, {"call-12/recording.ogg", true}, {"...", true},
-        {"a_b-c.D9", true},      {"", false},                     {"/etc", false},
-        {"a/", false},           {"a//b", false},                 {".", false},
-        {"..", false},           {"../a", false},                 {"a/..", false},
-        {"a/./b", false},        {"a/b/c", false},                {"a b", false},
-        {"a\\b", false},         {"caf\xc3\xa9", false},          {"a\nb", false},
+        {"manifest.json", true},
+        {"call-12/recording.ogg", true},
+        {"...", true},
+        {"a_b-c.D9", true},
+        {"", false},
+        {"/etc", false},
+        {"a/", false},
+        {"a//b", false},
+        {".", false},
+        {"..", false},
+        {"../a", false},
+        {"a/..", false},
+        {"a/./b", false},
+        {"a/b/c", false},
+        {"a b", false},
+        {"a\\b", false},
+        {"caf\xc3\xa9", false},
+        {"a\nb", false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         bool got = bundle_name_ok(cases[i].name, strlen(cases[i].name));
@@ -110,8 +122,8 @@ static void test_zip(void)
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define TOP                                                                                        \
-    "{\"format\": \"greffier-evidence-bundle-1\", \"signing_key_sha256\": \"" HEX64 "\", "       \
-    "\"timestamp_request\": {\"nonce\": \"80aabbccddeeff00\"}, \"sha256sums_sha256\": \"" HEX64 \
+    "{\"format\": \"greffier-evidence-bundle-1\", \"signing_key_sha256\": \"" HEX64 "\", "         \
+    "\"timestamp_request\": {\"nonce\": \"80aabbccddeeff00\"}, \"sha256sums_sha256\": \"" HEX64    \
     "\", "
 
 static void test_manifest(void)
@@ -158,8 +170,8 @@ static void test_manifest(void)
     static const char with_nul[] = "{\"format\"\0: 1}";
     struct manifest m;
     char err[256];
-    CHECK_INT(manifest_parse((const uint8_t *)with_nul, sizeof(with_nul) - 1, &m, err,
-                             sizeof(err)), -1);
+    CHECK_INT(manifest_parse((const uint8_t *)with_nul, sizeof(with_nul) - 1, &m, err, sizeof(err)),
+              -1);
 }
 
 static unsigned fold_sum(const uint8_t *p, size_t len)
