@@ -339,6 +339,7 @@ int bundle_finish(struct bundle *b, char *err, size_t errsize)
         }
         unlink(b->tmp);
         b->tmp[0] = '\0';
+        b->linked = true;
         return 0;
     }
     if (b->dirfd >= 0)
@@ -356,6 +357,8 @@ static void discard(struct bundle *b)
         b->zip = NULL;
         if (b->tmp[0])
             unlink(b->tmp);
+        if (b->linked) /* finished, then the export failed (its audit row) */
+            unlink(b->path);
         return;
     }
     if (b->dirfd < 0)

@@ -64,6 +64,7 @@ struct bundle {
     bool made_dir;
     FILE *zip; /* zip form */
     bool own_zip;
+    bool linked; /* the zip is in place under path */
     uint64_t zip_pos;
     uint64_t max_bytes; /* 0: no limit */
     bool too_big;
