@@ -4,7 +4,9 @@
  *
  * The WAV is 16-bit PCM, two channels (caller, callee), at the Ogg's input rate, as
  * `greffier audio -o x.wav` writes it (both decode with ogg_opus_decode, which is
- * deterministic), so equality is exact: one differing sample is a failure.
+ * deterministic), so equality is exact: one differing sample is a failure.  A long call's
+ * WAV is large (115 MB an hour at 16 kHz): it is written to a file when the bundle has
+ * one to give (bundle_file_open), to memory only for the web's capped zip stream.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +82,7 @@ static SF_VIRTUAL_IO vio = {v_filelen, v_seek, v_read, v_write, v_tell};
 
 struct wav_out {
     struct vfile v;
+    int fd; /* >= 0: written to this file instead of v */
     SNDFILE *snd;
     unsigned rate;
     const char *why;
@@ -91,7 +94,8 @@ static int wav_emit(void *user, const int16_t *stereo, size_t frames)
     if (!o->snd) {
         SF_INFO info = {
             .samplerate = (int)o->rate, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-        o->snd = sf_open_virtual(&vio, SFM_WRITE, &info, &o->v);
+        o->snd = o->fd >= 0 ? sf_open_fd(o->fd, SFM_WRITE, &info, SF_FALSE)
+                            : sf_open_virtual(&vio, SFM_WRITE, &info, &o->v);
         if (!o->snd) {
             o->why = sf_strerror(NULL);
             return -1;
@@ -104,12 +108,12 @@ static int wav_emit(void *user, const int16_t *stereo, size_t frames)
     return 0;
 }
 
-int wav_from_ogg_memory(const uint8_t *ogg, size_t len, struct membuf *wav, char *err,
-                        size_t errsize)
+int wav_from_ogg(const uint8_t *ogg, size_t len, struct membuf *wav, int fd, char *err,
+                 size_t errsize)
 {
     struct mem_reader r;
     struct byte_source src = mem_source(&r, ogg, len);
-    struct wav_out o = {.v = {.m = wav}};
+    struct wav_out o = {.v = {.m = wav}, .fd = fd};
     char derr[256] = "";
     int rc = ogg_opus_decode(&src, &o.rate, wav_emit, &o, derr, sizeof(derr));
     if (rc == 0 && !o.snd) /* an empty recording still gets a valid, empty WAV */
@@ -118,7 +122,7 @@ int wav_from_ogg_memory(const uint8_t *ogg, size_t len, struct membuf *wav, char
         o.why = "closing the WAV failed";
         rc = -1;
     }
-    if (rc != 0 || wav->failed) {
+    if (rc != 0 || (fd < 0 && wav->failed)) {
         snprintf(err, errsize, "recording.wav: %s", o.why ? o.why : derr[0] ? derr : "failed");
         return -1;
     }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #include "export_int.h"
 
@@ -245,19 +246,13 @@ static int write_file(int dirfd, const char *name, const uint8_t *p, size_t len)
     return close(fd);
 }
 
+static int make_subdir(struct bundle *b, const char *name, char *err, size_t errsize);
+
 static int put_in_dir(struct bundle *b, const struct bfile *f, const uint8_t *data, char *err,
                       size_t errsize)
 {
-    const char *slash = strchr(f->name, '/');
-    if (slash) {
-        char sub[BUNDLE_NAME_MAX + 1];
-        memcpy(sub, f->name, (size_t)(slash - f->name));
-        sub[slash - f->name] = '\0';
-        if (mkdirat(b->dirfd, sub, 0700) != 0 && errno != EEXIST) {
-            snprintf(err, errsize, "%s/%s: %s", b->path, sub, strerror(errno));
-            return -1;
-        }
-    }
+    if (make_subdir(b, f->name, err, errsize) != 0)
+        return -1;
     if (write_file(b->dirfd, f->name, data, f->len) != 0) {
         snprintf(err, errsize, "%s/%s: %s", b->path, f->name, strerror(errno));
         if (errno != EEXIST)
@@ -267,25 +262,34 @@ static int put_in_dir(struct bundle *b, const struct bfile *f, const uint8_t *da
     return 0;
 }
 
-int bundle_add(struct bundle *b, const char *name, uint8_t *data, size_t len, char *err,
-               size_t errsize)
+/* The next entry of the list (not yet counted), or NULL with err set. */
+static struct bfile *new_entry(struct bundle *b, const char *name, char *err, size_t errsize)
 {
     size_t nlen = strlen(name);
-    int rc = -1;
     snprintf(err, errsize, "%s: cannot be added to the bundle", name);
     if (!bundle_name_ok(name, nlen) || bundle_find(b, name) || b->n >= BUNDLE_FILES_MAX)
-        goto out;
+        return NULL;
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 16;
         struct bfile *f = realloc(b->files, cap * sizeof(*f));
         if (!f)
-            goto out;
+            return NULL;
         b->files = f;
         b->cap = cap;
     }
     struct bfile *f = &b->files[b->n];
     memset(f, 0, sizeof(*f));
     memcpy(f->name, name, nlen + 1);
+    return f;
+}
+
+int bundle_add(struct bundle *b, const char *name, uint8_t *data, size_t len, char *err,
+               size_t errsize)
+{
+    int rc = -1;
+    struct bfile *f = new_entry(b, name, err, errsize);
+    if (!f)
+        goto out;
     f->len = len;
     if (sha256_hex(data, len, f->sha256) != 0)
         goto out;
@@ -305,6 +309,103 @@ int bundle_add(struct bundle *b, const char *name, uint8_t *data, size_t len, ch
         b->n++;
 out:
     free(data);
+    return rc;
+}
+
+static int make_subdir(struct bundle *b, const char *name, char *err, size_t errsize)
+{
+    const char *slash = strchr(name, '/');
+    if (!slash)
+        return 0;
+    char sub[BUNDLE_NAME_MAX + 1];
+    memcpy(sub, name, (size_t)(slash - name));
+    sub[slash - name] = '\0';
+    if (mkdirat(b->dirfd, sub, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errsize, "%s/%s: %s", b->path, sub, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int bundle_file_open(struct bundle *b, const char *name, char *err, size_t errsize)
+{
+    if (!bundle_name_ok(name, strlen(name)) || bundle_find(b, name)) {
+        snprintf(err, errsize, "%s: cannot be added to the bundle", name);
+        return -1;
+    }
+    int fd;
+    if (b->dirfd >= 0) {
+        if (make_subdir(b, name, err, errsize) != 0)
+            return -1;
+        fd = openat(b->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    } else if (b->own_zip) {
+        /* Unnamed, beside the zip (the same disk the bundle goes to), gone at close. */
+        char dir[BUNDLE_PATH_MAX + 1];
+        const char *slash = strrchr(b->path, '/');
+        snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - b->path) : 1,
+                 slash ? (slash == b->path ? "/" : b->path) : ".");
+        fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+            char tmp[BUNDLE_PATH_MAX + 16];
+            snprintf(tmp, sizeof(tmp), "%s.wav-XXXXXX", b->path);
+            fd = mkstemp(tmp);
+            if (fd >= 0)
+                unlink(tmp); /* a file system without O_TMPFILE: unnamed all the same */
+        }
+    } else {
+        return -2;
+    }
+    if (fd < 0)
+        snprintf(err, errsize, "%s: %s", name, strerror(errno));
+    return fd;
+}
+
+void bundle_file_abort(struct bundle *b, const char *name, int fd)
+{
+    close(fd);
+    if (b->dirfd >= 0)
+        unlinkat(b->dirfd, name, 0);
+}
+
+int bundle_file_commit(struct bundle *b, const char *name, int fd, char *err, size_t errsize)
+{
+    static uint8_t buf[1 << 16];
+    struct bfile *f = new_entry(b, name, err, errsize);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    off_t size = lseek(fd, 0, SEEK_END);
+    uint8_t d[32];
+    unsigned dlen = 0;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    int rc = -1;
+    if (!f || !md || size < 0 || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+        goto out;
+    snprintf(err, errsize, "%s: %s", name, strerror(errno));
+    if (fsync(fd) != 0)
+        goto out;
+    f->len = (size_t)size;
+    for (size_t pos = 0; pos < f->len;) {
+        ssize_t n =
+            pread(fd, buf, f->len - pos < sizeof(buf) ? f->len - pos : sizeof(buf), (off_t)pos);
+        if (n <= 0)
+            goto out;
+        EVP_DigestUpdate(md, buf, (size_t)n);
+        crc = crc32(crc, buf, (uInt)n);
+        pos += (size_t)n;
+    }
+    if (EVP_DigestFinal_ex(md, d, &dlen) != 1 || dlen != 32)
+        goto out;
+    for (int i = 0; i < 32; i++)
+        snprintf(f->sha256 + 2 * i, 3, "%02x", d[i]);
+    f->crc32 = (uint32_t)crc;
+    rc = b->zip ? zip_put_fd(b, f, fd, err, errsize) : 0;
+out:
+    EVP_MD_CTX_free(md);
+    if (rc == 0) {
+        b->n++;
+        close(fd);
+    } else {
+        bundle_file_abort(b, name, fd);
+    }
     return rc;
 }
 

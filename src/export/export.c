@@ -150,19 +150,29 @@ static int add_recording(struct build *x, struct call_done *c, const char *dir)
         snprintf(x->err, x->errsize, "call %" PRId64 ": reading the recording failed", c->id);
         return -1;
     }
-    if (wav_from_ogg_memory(ogg.p, ogg.len, &wav, err, sizeof(err)) != 0) {
+    snprintf(name, sizeof(name), "%s/recording.wav", dir);
+    int fd = bundle_file_open(x->b, name, x->err, x->errsize);
+    if (fd == -1) {
+        membuf_free(&ogg);
+        return -1;
+    }
+    if (wav_from_ogg(ogg.p, ogg.len, &wav, fd, err, sizeof(err)) != 0) {
+        if (fd >= 0)
+            bundle_file_abort(x->b, name, fd);
         membuf_free(&ogg);
         membuf_free(&wav);
         snprintf(x->err, x->errsize, "call %" PRId64 ": %s", c->id, err);
         return -1;
     }
+    r = fd >= 0 ? bundle_file_commit(x->b, name, fd, x->err, x->errsize) : 0;
     snprintf(name, sizeof(name), "%s/recording.ogg", dir);
-    if (add_membuf(x, name, &ogg) != 0) {
+    if (r != 0 || add_membuf(x, name, &ogg) != 0) {
+        membuf_free(&ogg);
         membuf_free(&wav);
         return -1;
     }
     snprintf(name, sizeof(name), "%s/recording.wav", dir);
-    return add_membuf(x, name, &wav);
+    return fd >= 0 ? 0 : add_membuf(x, name, &wav);
 }
 
 static int add_call(struct build *x, struct call_done *c)

@@ -74,6 +74,14 @@ struct bundle {
 int bundle_add(struct bundle *b, const char *name, uint8_t *data, size_t len, char *err,
                size_t errsize);
 const struct bfile *bundle_find(const struct bundle *b, const char *name);
+/* A file too large to hold in memory (a call's WAV): a descriptor to write it to, in
+ * place in a folder, or an unnamed temporary file beside a zip.  -2 when the bundle is
+ * a stream (the caller uses bundle_add), -1 with err set on failure.  Then
+ * bundle_file_commit hashes it and puts it in, or bundle_file_abort removes it; both
+ * close fd. */
+int bundle_file_open(struct bundle *b, const char *name, char *err, size_t errsize);
+int bundle_file_commit(struct bundle *b, const char *name, int fd, char *err, size_t errsize);
+void bundle_file_abort(struct bundle *b, const char *name, int fd);
 /* After the last file: the zip's central directory and its rename into place. */
 int bundle_finish(struct bundle *b, char *err, size_t errsize);
 /* A relative path a bundle may hold: "a/b" with [A-Za-z0-9._-] components, none empty,
@@ -120,9 +128,10 @@ void json_row_members(struct json_writer *w, sqlite3_stmt *st, const char *skip)
 /* clock_status.c: what the export host knows of its clock, as JSON members. */
 void clock_status_json(struct json_writer *w);
 
-/* audio_files.c: the recording's Ogg bytes (as stored, decrypted) and its WAV. */
-int wav_from_ogg_memory(const uint8_t *ogg, size_t len, struct membuf *wav, char *err,
-                        size_t errsize);
+/* audio_files.c: the recording's WAV, into wav (memory) when fd < 0, else into the
+ * file fd (written from its start, left open). */
+int wav_from_ogg(const uint8_t *ogg, size_t len, struct membuf *wav, int fd, char *err,
+                 size_t errsize);
 /* Decodes both and compares every sample: 0 equal, 1 different (why), -1 undecodable. */
 int wav_matches_ogg(const uint8_t *wav, size_t wav_len, const uint8_t *ogg, size_t ogg_len,
                     char *why, size_t whysize);
@@ -146,6 +155,8 @@ void manifest_free(struct manifest *m);
 /* zip.c: store-only zip files (PKWARE APPNOTE 6.3.10 §4.3), no zip64.  Writing: one
  * local entry per file as it is added, the central directory at the end. */
 int zip_put(struct bundle *b, struct bfile *f, const uint8_t *data, char *err, size_t errsize);
+/* The same from a file of f->len bytes whose CRC is already in f. */
+int zip_put_fd(struct bundle *b, struct bfile *f, int fd, char *err, size_t errsize);
 int zip_finish(struct bundle *b, char *err, size_t errsize);
 struct zip_entry {
     char name[BUNDLE_NAME_MAX + 1];

@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -82,7 +83,8 @@ static void common_fields(uint8_t *p, uint32_t crc, uint32_t size, size_t name_l
 
 static const char *const too_big = "over 4 GiB: export to a folder (no zip64 here)";
 
-int zip_put(struct bundle *b, struct bfile *f, const uint8_t *data, char *err, size_t errsize)
+/* The local header of f (its CRC and size known), at the archive's current end. */
+static int local_header(struct bundle *b, struct bfile *f, char *err, size_t errsize)
 {
     uint8_t h[LOCAL_LEN];
     size_t nl = strlen(f->name);
@@ -91,15 +93,44 @@ int zip_put(struct bundle *b, struct bfile *f, const uint8_t *data, char *err, s
         return -1;
     }
     f->offset = (uint32_t)b->zip_pos;
-    f->crc32 = zip_crc32(data, f->len);
     put32(h, LOCAL_SIG);
     common_fields(h + 4, f->crc32, (uint32_t)f->len, nl);
-    if (fwrite(h, 1, LOCAL_LEN, b->zip) != LOCAL_LEN || fwrite(f->name, 1, nl, b->zip) != nl ||
-        fwrite(data, 1, f->len, b->zip) != f->len) {
+    if (fwrite(h, 1, LOCAL_LEN, b->zip) != LOCAL_LEN || fwrite(f->name, 1, nl, b->zip) != nl) {
         snprintf(err, errsize, "%s: writing the zip failed", f->name);
         return -1;
     }
-    b->zip_pos += LOCAL_LEN + nl + f->len;
+    b->zip_pos += LOCAL_LEN + nl;
+    return 0;
+}
+
+int zip_put(struct bundle *b, struct bfile *f, const uint8_t *data, char *err, size_t errsize)
+{
+    f->crc32 = zip_crc32(data, f->len);
+    if (local_header(b, f, err, errsize) != 0)
+        return -1;
+    if (fwrite(data, 1, f->len, b->zip) != f->len) {
+        snprintf(err, errsize, "%s: writing the zip failed", f->name);
+        return -1;
+    }
+    b->zip_pos += f->len;
+    return 0;
+}
+
+int zip_put_fd(struct bundle *b, struct bfile *f, int fd, char *err, size_t errsize)
+{
+    static uint8_t buf[1 << 16];
+    if (local_header(b, f, err, errsize) != 0)
+        return -1;
+    size_t left = f->len;
+    while (left) {
+        ssize_t n = pread(fd, buf, left < sizeof(buf) ? left : sizeof(buf), (off_t)(f->len - left));
+        if (n <= 0 || fwrite(buf, 1, (size_t)n, b->zip) != (size_t)n) {
+            snprintf(err, errsize, "%s: copying into the zip failed", f->name);
+            return -1;
+        }
+        left -= (size_t)n;
+    }
+    b->zip_pos += f->len;
     return 0;
 }
 
