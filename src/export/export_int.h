@@ -142,8 +142,14 @@ struct manifest_file {
     uint64_t bytes;
     char sha256[SHA256_HEX + 1];
 };
+struct manifest_call {
+    int64_t id;
+    char seal_state[16]; /* [a-z] only, as export writes it */
+};
 struct manifest {
     char signing_key_sha256[SHA256_HEX + 1];
+    struct manifest_call calls[EXPORT_MAX_CALLS];
+    size_t ncalls;
     char nonce_hex[2 * TSQ_NONCE_BYTES + 1];
     char sums_sha256[SHA256_HEX + 1];
     struct manifest_file *files;

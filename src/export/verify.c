@@ -441,6 +441,9 @@ int bundle_verify(const char *path, const struct verify_options *opt, FILE *repo
         goto out;
     }
     check_signature(&in, &m, &man, opt->expected_pubkey);
+    for (size_t i = 0; i < m.ncalls; i++)
+        fprintf(report, "-- call %lld: recording seal state at export: %s\n",
+                (long long)m.calls[i].id, m.calls[i].seal_state);
     check_files(&in, &m);
     check_sums(&in, &m);
     check_timestamp(&in, &m, &man, opt->tsa_ca);

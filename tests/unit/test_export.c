@@ -105,6 +105,13 @@ static void test_zip(void)
     alt[8] = 8;
     CHECK_INT(zip_read_dir(alt, len, &e, &n, err, sizeof(err)), -1);
     CHECK(strstr(err, "match") != NULL || strstr(err, "compressed") != NULL);
+    /* A name climbing out ("../aaaaaaaaa", as long as "call-1/empty"), in both headers. */
+    memcpy(alt, zip, len);
+    for (size_t i = 0; i + 12 <= len; i++)
+        if (memcmp(alt + i, "call-1/empty", 12) == 0)
+            memcpy(alt + i, "../aaaaaaaaa", 12);
+    CHECK_INT(zip_read_dir(alt, len, &e, &n, err, sizeof(err)), -1);
+    CHECK(strstr(err, "unsafe") != NULL);
     free(alt);
     free(zip);
 
