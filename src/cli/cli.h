@@ -67,5 +67,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_web(struct cli *cli, int argc, char **argv);
 int cmd_rules(struct cli *cli, int argc, char **argv);
+int cmd_purge(struct cli *cli, int argc, char **argv);
+int cmd_hold(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -120,7 +120,10 @@ static int run_selector(struct index *ix, const struct config *cfg, const struct
     sqlite3_free(sql);
     if (rc == SQLITE_OK && s->bind)
         rc = s->bind(st, s->arg);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+            break;
         struct retention_call c = {
             .start_us = sqlite3_column_int64(st, COL_START),
             .end_us = sqlite3_column_int64(st, COL_END),
@@ -149,7 +152,6 @@ static int run_selector(struct index *ix, const struct config *cfg, const struct
             break;
         }
         *slot = it;
-        rc = SQLITE_OK;
     }
     if (rc != SQLITE_DONE) {
         log_msg(LOG_ERR, "retention: selecting calls: %s",
