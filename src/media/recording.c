@@ -142,6 +142,12 @@ bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_a
     /* A call the rules do not record never gets a file: no audio is written anywhere. */
     if (!rules_allow(m, cm))
         return false;
+    if (m->disk_full) {
+        if (!cm->disk_full)
+            COUNT(m->counters, drop_recording_disk_full);
+        cm->disk_full = true;
+        return false;
+    }
     const struct call *c = cm->call;
     pkt_time_t start;
     bool early = !c->answer || first_audio < c->answer;
@@ -330,6 +336,7 @@ void recording_close(struct media *m, struct call_media *cm, struct call_media_r
     } else if (!cm->recording) {
         snprintf(out->media_state, sizeof(out->media_state), "%s",
                  cm->failed                     ? "failed"
+                 : cm->disk_full                ? "disk_full"
                  : cm->encrypted                ? "encrypted"
                  : c->status == CALL_ANSWERED   ? "no_media"
                                                 : "not_answered");
