@@ -105,6 +105,14 @@ struct sqlite3 *index_sqlite(struct index *ix);
  * array of messages here, not their count).  Returns 1, 0 when there is no such call
  * (nothing written), -1 on error. */
 long index_show_call(struct index *ix, int64_t call_rowid, FILE *out);
+/* The same, with members added by another stage: extra(ix, user, w, call_rowid) writes them
+ * into the call object before it is closed (retention_call_json adds "retention");
+ * a negative return marks the document incomplete. */
+struct json_writer;
+typedef int index_call_extra_fn(struct index *ix, void *user, struct json_writer *w,
+                                int64_t call_rowid);
+long index_show_call_ext(struct index *ix, int64_t call_rowid, FILE *out,
+                         index_call_extra_fn *extra, void *user);
 
 /* The streams that matched no call, oldest first, as a JSON array.  Returns their
  * number, -1 on error. */

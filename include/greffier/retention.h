@@ -53,12 +53,18 @@ struct retention_expiry {
     enum retention_source source;
     unsigned days;        /* the period that applies, even under a hold */
     pkt_time_t expires_us; /* RETENTION_NEVER under a hold */
-    char origin[80];      /* "rule NAME", "tag NAME", "default", "legal hold" */
+    char origin[80];      /* "rule NAME", "tag NAME", "default" (under a hold too) */
 };
 
 /* Applies the precedence above.  Never fails. */
 void retention_compute(const struct config *cfg, const struct retention_call *c,
                        struct retention_expiry *out);
+
+/* Writes the member "retention": {"days", "expires" (ISO 8601, null under a hold),
+ * "rule" (where the period comes from), "legal_hold": null | {"since", "user",
+ * "reason"}} of call id into the object open in w.  user is the struct config.  A
+ * signature of index_call_extra_fn (index_show_call_ext).  0, or -1. */
+int retention_call_json(struct index *ix, void *cfg, struct json_writer *w, int64_t id);
 
 /* ---- candidates ---------------------------------------------------------------------- */
 

@@ -14,7 +14,9 @@
 
 #include "greffier/index.h"
 #include "greffier/log.h"
+#include "greffier/json.h"
 #include "greffier/retention.h"
+#include "greffier/timefmt.h"
 
 enum { SECONDS_PER_DAY = 86400 };
 
@@ -63,7 +65,6 @@ void retention_compute(const struct config *cfg, const struct retention_call *c,
     if (c->held) {
         out->source = RETENTION_HOLD;
         out->expires_us = RETENTION_NEVER;
-        snprintf(out->origin, sizeof(out->origin), "legal hold");
     }
 }
 
@@ -269,4 +270,70 @@ int retention_select_proposal(struct index *ix, const struct config *cfg, int64_
         .order = by_start,
     };
     return run_selector(ix, cfg, &s, out);
+}
+
+static int bind_id(sqlite3_stmt *st, const void *arg)
+{
+    return sqlite3_bind_int64(st, 1, *(const int64_t *)arg);
+}
+
+/* The hold of call id as an object, or null. */
+static int hold_json(sqlite3 *db, struct json_writer *w, int64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT since, user, reason FROM legal_holds WHERE call_ref = ?1",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        json_null(w);
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        static const char *const keys[] = {"since", "user", "reason"};
+        json_object_begin(w);
+        for (int i = 0; i < 3; i++) {
+            json_key(w, keys[i]);
+            json_string(w, (const char *)sqlite3_column_text(st, i));
+        }
+        json_object_end(w);
+    } else {
+        json_null(w);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int retention_call_json(struct index *ix, void *cfg, struct json_writer *w, int64_t id)
+{
+    struct purge_list l = {0};
+    struct selector s = {.where = " AND c.id = ?1", .bind = bind_id, .arg = &id};
+    char t[TIME_ISO_SIZE];
+    int ret = run_selector(ix, cfg, &s, &l);
+    json_key(w, "retention");
+    if (ret != 0 || l.n != 1) {
+        json_null(w);
+        purge_list_free(&l);
+        return ret;
+    }
+    const struct purge_item *it = &l.v[0];
+    json_object_begin(w);
+    json_key(w, "days");
+    json_uint(w, it->exp.days);
+    json_key(w, "expires");
+    if (it->held) {
+        json_null(w);
+    } else {
+        pkt_time_t from = it->end_us > 0 ? it->end_us : it->start_us;
+        json_string(w, time_format_iso_s(from + (pkt_time_t)it->exp.days * SECONDS_PER_DAY *
+                                                    1000000,
+                                         t, sizeof(t)));
+    }
+    json_key(w, "rule"); /* under a hold: the period that applies once it is lifted */
+    json_string(w, it->exp.origin);
+    json_key(w, "legal_hold");
+    ret = hold_json(index_sqlite(ix), w, id);
+    json_object_end(w);
+    purge_list_free(&l);
+    return ret;
 }

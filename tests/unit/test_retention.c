@@ -45,7 +45,7 @@ static void test_expiry(const struct config *cfg)
          "tag litige"},
         {"rule beats tags", T0, 90, "litige", false, RETENTION_RULE, 90, "rule sales"},
         {"rule shorter than default", T0, 7, NULL, false, RETENTION_RULE, 7, "rule sales"},
-        {"hold beats all", T0, 7, "formation", true, RETENTION_HOLD, 7, "legal hold"},
+        {"hold beats all", T0, 7, "formation", true, RETENTION_HOLD, 7, "rule sales"},
         {"tag prefix is not the tag", T0, 0, "litiges formatio", false, RETENTION_DEFAULT, 180,
          "default"},
     };
