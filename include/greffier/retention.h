@@ -170,6 +170,14 @@ long retention_proposals_json(struct index *ix, struct json_writer *w);
  * purge).  The number of calls purged, -1. */
 long retention_resume_approved(struct index *ix, const char *data_dir, const char *user);
 
+/* GET /api/retention: {"now", "default_days", "approval_required", "legal_basis",
+ * "by_rule": [{"rule", "calls", "bytes", "expired", "next_expiry"}], "by_month": [{"month",
+ * ...}], "next": [{"id", "start", "expires", "expired", "rule", "days", "bytes"}] (the 50
+ * soonest), "legal_holds": [...], "proposals": [...], "history": [{"day", "reason",
+ * "calls", "bytes", "recordings"}]} written to w.  0, or -1. */
+int retention_overview_json(struct index *ix, const struct config *cfg, pkt_time_t now,
+                            struct json_writer *w);
+
 /* ---- the daemons --------------------------------------------------------------------- */
 
 /* Once a day at [retention] purge_hour local time: purges expired calls, or with approval
