@@ -69,5 +69,6 @@ int cmd_web(struct cli *cli, int argc, char **argv);
 int cmd_rules(struct cli *cli, int argc, char **argv);
 int cmd_purge(struct cli *cli, int argc, char **argv);
 int cmd_hold(struct cli *cli, int argc, char **argv);
+int cmd_reindex(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -36,6 +36,8 @@ static const struct command commands[] = {
     {"purge", cmd_purge,
      "purge [--dry-run] | --number N --from D --to D | --propose | --approve N --visa REF"},
     {"hold", cmd_hold, "hold ID [--reason TEXT] | hold --lift ID | hold --list   legal holds"},
+    {"reindex", cmd_reindex,
+     "reindex                     rebuild the index's calls from the sealed recordings"},
     {"keygen", cmd_keygen, "keygen                      a new recording key pair (the next id)"},
     {"rekey", cmd_rekey,
      "rekey [--retire OLD_ID]     every recording's key re-wrapped for the newest key pair"},

@@ -103,10 +103,16 @@ static int writer_sink(void *user, const uint8_t *data, size_t len)
     return recording_file_write(user, data, len);
 }
 
-/* The metadata sealed in the recording's header (docs/FORMAT.md), so that the index
- * could be rebuilt from the recordings alone.  malloc'd JSON, NULL when out of memory. */
-static char *recording_meta(const struct call *c, pkt_time_t start, size_t *len)
+/* The metadata sealed in the recording's header (docs/FORMAT.md), so that `greffier
+ * reindex` can rebuild the call's row from the recordings alone.  It is sealed when the
+ * recording starts (rewriting it later would reuse its nonce), so it holds what is known
+ * then; the end and the duration are read from the audio itself.  malloc'd JSON, NULL
+ * when out of memory. */
+static char *recording_meta(const struct media *m, const struct call_media *cm, pkt_time_t start,
+                            size_t *len)
 {
+    const struct call *c = cm->call;
+    const struct media_rules_decision *md = &cm->decision;
     char *buf = NULL, when[TIME_ISO_SIZE];
     FILE *f = open_memstream(&buf, len);
     if (!f)
@@ -124,6 +130,42 @@ static char *recording_meta(const struct call *c, pkt_time_t start, size_t *len)
     json_string(&w, c->caller.number);
     json_key(&w, "callee");
     json_string(&w, c->callee.number);
+    /* Added for reindex (older files stop here; readers ignore what they do not know). */
+    json_key(&w, "call_start_us");
+    json_int(&w, (int64_t)c->start);
+    if (c->answer) {
+        json_key(&w, "answer_us");
+        json_int(&w, (int64_t)c->answer);
+    }
+    json_key(&w, "caller_name");
+    json_string(&w, c->caller.name);
+    json_key(&w, "callee_name");
+    json_string(&w, c->callee.name);
+    json_key(&w, "direction");
+    enum call_direction dir =
+        c->direction == DIR_UNKNOWN ? call_classify_direction(m->cfg, c) : c->direction;
+    json_string(&w, call_direction_name(dir));
+    json_key(&w, "rule");
+    json_string(&w, md->made ? md->origin : NULL);
+    json_key(&w, "rule_action");
+    json_string(&w, md->made ? md->action : NULL);
+    if (md->retention_days) {
+        json_key(&w, "retention_days");
+        json_uint(&w, md->retention_days);
+    }
+    json_key(&w, "tags");
+    json_array_begin(&w);
+    for (size_t i = 0; i < md->ntags; i++)
+        json_string(&w, md->tags[i]);
+    json_array_end(&w);
+    json_key(&w, "codec");
+    json_string(&w, cm->codecs[0] ? cm->codecs : NULL);
+    json_key(&w, "sample_rate");
+    json_uint(&w, cm->rate);
+    json_key(&w, "bitrate");
+    json_uint(&w, m->cfg->opus_bitrate);
+    json_key(&w, "frame_ms");
+    json_uint(&w, m->frame_ms);
     json_object_end(&w);
     int ok = json_finish(&w);
     if (fclose(f) != 0 || ok != 0) {
@@ -170,7 +212,7 @@ bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_a
     if (!m->pubkey)
         goto fail;
     size_t metalen = 0;
-    char *meta = recording_meta(c, start, &metalen);
+    char *meta = recording_meta(m, cm, start, &metalen);
     if (!meta) {
         snprintf(err, sizeof(err), "out of memory");
         goto fail;

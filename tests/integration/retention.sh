@@ -258,5 +258,40 @@ else
     echo "skipped: disk full (needs root to mount a tmpfs)"
 fi
 
+# reindex: the index deleted, the calls that have a recording come back from the files.
+R="$T/reindex"
+setup "$R" "$T/greffier.conf"
+"$BIN" -d "$R" calls --json >"$T/ri.before.json" 2>/dev/null
+sql "$R" "SELECT c.call_id, c.rule, c.retention_days, (SELECT group_concat(tag) FROM call_tags WHERE call_ref = c.id) FROM calls c JOIN recordings r ON r.call_ref = c.id" | sort >"$T/ri.rules.before"
+rm -f "$R"/index.sqlite*
+$BIN -c "$T/greffier.conf" -d "$R" reindex >"$T/ri.out" 2>&1 || { bad "reindex: exit $?"; cat "$T/ri.out"; }
+"$BIN" -d "$R" calls --json >"$T/ri.after.json" 2>/dev/null
+# The end comes back from the audio's length: within a millisecond (one sample rounds).
+python3 - "$T/ri.before.json" "$T/ri.after.json" >"$T/ri.diff" <<'PY' || { bad "reindex: calls differ"; cat "$T/ri.diff"; }
+import json, sys
+from datetime import datetime
+def t(s):
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+def key(c):
+    r = c["recording"]
+    return (c["call_id"], c["start"], c["caller"], c["callee"], c["status"], r["path"],
+            r["sha256"], r["bytes"], r["duration_s"])
+before = {key(c): c for c in json.load(open(sys.argv[1])) if c["recording"]}
+after = {key(c): c for c in json.load(open(sys.argv[2]))}
+bad = set(before) ^ set(after)
+bad |= {k for k in before if k in after and abs(t(before[k]["end"]) - t(after[k]["end"])) > 0.0015}
+for k in sorted(bad):
+    print("differs:", k)
+sys.exit(1 if bad or not before else 0)
+PY
+python3 -c 'import json,sys; print(sum(1 for c in json.load(open(sys.argv[1])) if c["recording"]))' "$T/ri.before.json" >"$T/ri.before"
+sql "$R" "SELECT c.call_id, c.rule, c.retention_days, (SELECT group_concat(tag) FROM call_tags WHERE call_ref = c.id) FROM calls c JOIN recordings r ON r.call_ref = c.id" | sort >"$T/ri.rules.after"
+diff -q "$T/ri.rules.before" "$T/ri.rules.after" >/dev/null || bad "reindex: rules, retention or tags differ"
+"$BIN" -d "$R" verify --all >"$T/ri.v" 2>&1 || { bad "verify after reindex"; cat "$T/ri.v"; }
+$BIN -c "$T/greffier.conf" -d "$R" reindex >"$T/ri2.out" 2>&1 || bad "second reindex: exit $?"
+grep -q "^reindex: 0 calls added, 0 recordings attached to existing calls, $(cat "$T/ri.before") already indexed" "$T/ri2.out" ||
+    bad "second reindex: $(cat "$T/ri2.out")"
+step "reindex: $(cat "$T/ri.before") calls and recordings back from the files alone (rules, tags too), verify ok"
+
 if [ $fail = 0 ]; then echo "retention: all checks passed"; else echo "retention: FAILED"; fi
 exit $fail
