@@ -135,7 +135,7 @@ int retention_propose(struct index *ix, const struct config *cfg, const char *da
         purge_list_free(&l);
         return 0;
     }
-    pkt_time_t first = l.v[0].start_us, last = l.v[0].start_us;
+    pkt_time_t first = INT64_MAX, last = INT64_MIN;
     uint64_t bytes = 0;
     for (size_t i = 0; i < l.n; i++) {
         first = l.v[i].start_us < first ? l.v[i].start_us : first;
