@@ -5,10 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "greffier/alarm.h"
+#include "greffier/audit.h"
 #include "greffier/config.h"
+#include "greffier/index.h"
 #include "greffier/retention.h"
+#include "greffier/timefmt.h"
 #include "testhelp.h"
 
 #define DAY (86400LL * 1000000)
@@ -75,6 +82,101 @@ static void test_expiry(const struct config *cfg)
     }
 }
 
+static int64_t sql_int(struct index *ix, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(index_sqlite(ix), sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void add_call(struct index *ix, int64_t id, const char *start_iso)
+{
+    pkt_time_t t = 0;
+    char sql[256];
+    CHECK(time_parse_iso(start_iso, &t));
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO calls (id, call_id, start_us, end_us, status, direction, caller)"
+             " VALUES (%lld, 'c%lld', %lld, %lld, 'answered', 'inbound', '0612345678')",
+             (long long)id, (long long)id, (long long)t, (long long)t + 60000000);
+    CHECK_INT(sqlite3_exec(index_sqlite(ix), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static pkt_time_t at(const char *iso)
+{
+    pkt_time_t t = 0;
+    CHECK(time_parse_iso(iso, &t));
+    return t;
+}
+
+/* The daemon's daily purge: only at or after purge_hour, once a day, holds kept, and with
+ * approval required only the purge_proposal_due alarm; an interrupted purge finished. */
+static void test_daily(const char *dir)
+{
+    char err[256];
+    struct index *ix = index_open(dir, true, err, sizeof(err));
+    CHECK(ix != NULL);
+    if (!ix)
+        return;
+    struct config cfg;
+    config_defaults(&cfg);
+    snprintf(cfg.data_dir, sizeof(cfg.data_dir), "%s", dir);
+    add_call(ix, 1, "2023-01-01T10:00:00Z");  /* expired */
+    add_call(ix, 2, "2024-05-20T10:00:00Z");  /* within 180 days */
+    add_call(ix, 3, "2023-01-02T10:00:00Z");  /* expired, held */
+    CHECK_INT(retention_hold(ix, 3, "auditor1", "plainte"), 1);
+    CHECK_INT(retention_hold(ix, 3, "auditor1", "plainte"), 0);
+    CHECK_INT(retention_hold(ix, 99, "auditor1", ""), -2);
+
+    long day = 0;
+    retention_daily(ix, &cfg, at("2024-06-01T02:59:00Z"), &day);
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls"), 3); /* before purge_hour */
+    retention_daily(ix, &cfg, at("2024-06-01T03:00:00Z"), &day);
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls"), 2);
+    CHECK_INT(sql_int(ix, "SELECT group_concat(id, '') FROM (SELECT id FROM calls ORDER BY id)"), 23);
+    CHECK_INT(sql_int(ix, "SELECT id FROM purged_calls WHERE reason = 'retention'"), 1);
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM audit WHERE action = 'purge'"
+                          " AND detail LIKE '%\"ids\":[1]%' ESCAPE '\\'"),
+              1);
+    add_call(ix, 4, "2023-01-03T10:00:00Z");
+    retention_daily(ix, &cfg, at("2024-06-01T18:00:00Z"), &day); /* same day: done already */
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls WHERE id = 4"), 1);
+    retention_daily(ix, &cfg, at("2024-06-02T03:10:00Z"), &day);
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls WHERE id = 4"), 0);
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls WHERE id = 3"), 1); /* still held */
+
+    /* Approval required: nothing purged, an alarm with the count. */
+    cfg.public_body = true;
+    add_call(ix, 5, "2023-01-04T10:00:00Z");
+    retention_daily(ix, &cfg, at("2024-06-03T04:00:00Z"), &day);
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls WHERE id = 5"), 1);
+    CHECK_INT(sql_int(ix, "SELECT active FROM alarms WHERE name = 'purge_proposal_due'"), 1);
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM alarms WHERE message LIKE '1 expired calls%'"), 1);
+
+    /* The hold lifted: the call expires again. */
+    CHECK_INT(retention_hold_lift(ix, 3, "auditor1"), 1);
+    CHECK_INT(retention_hold_lift(ix, 3, "auditor1"), 0);
+
+    /* A purge interrupted after its tombstone: finished by the next run, and no hold can
+     * be placed on it meanwhile. */
+    CHECK_INT(sqlite3_exec(index_sqlite(ix),
+                           "INSERT INTO purged_calls (id, start_us, purged_at, reason)"
+                           " SELECT id, start_us, 'x', 'retention' FROM calls WHERE id = 2",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    CHECK_INT(retention_hold(ix, 2, "auditor1", ""), -2);
+    CHECK_INT(retention_finish_interrupted(ix, dir), 1);
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls WHERE id = 2"), 0);
+    CHECK_INT(retention_finish_interrupted(ix, dir), 0);
+    int64_t rows = 0, bad = 0;
+    char why[128];
+    CHECK_INT(audit_verify(ix, &rows, &bad, why, sizeof(why)), 0);
+    index_close(ix);
+}
+
 int main(void)
 {
     char path[] = "/tmp/greffier-test-retention-XXXXXX";
@@ -132,5 +234,15 @@ int main(void)
     CHECK_INT(config_load(&cfg, path, stderr), 0);
     CHECK(config_purge_approval_required(&cfg));
     unlink(path);
+
+    char dir[] = "/tmp/greffier-test-retention-ix-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    setenv("TZ", "UTC", 1);
+    tzset();
+    setenv("GREFFIER_TEST_NOW", "2024-06-01T00:00:00Z", 1);
+    test_daily(dir);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK_INT(system(cmd), 0);
     return TEST_REPORT("test_retention");
 }
