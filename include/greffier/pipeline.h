@@ -36,6 +36,8 @@ void pipeline_count_read_error(struct pipeline *p);
 void pipeline_commit(struct pipeline *p);
 /* See media_set_disk_full(). */
 void pipeline_set_disk_full(struct pipeline *p, bool full);
+/* See media_disk_full_seen(). */
+bool pipeline_disk_full_seen(struct pipeline *p);
 /* End of input: finishes open calls (interrupted: the daemon is stopping), commits, frees. */
 void pipeline_finish(struct pipeline *p, bool interrupted);
 

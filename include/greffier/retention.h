@@ -193,8 +193,11 @@ enum disk_state { DISK_OK = 0, DISK_LOW, DISK_FULL };
 double disk_free_percent(const char *data_dir);
 
 /* Raises or clears the disk_low alarm and applies [storage] on_disk_full below half the
- * threshold (purge_oldest purges until the threshold is met again).  Returns the state
- * the capture should follow: DISK_FULL means "do not start recordings" (stop). */
-enum disk_state retention_disk_check(struct index *ix, const struct config *cfg);
+ * threshold, or when write_failed (a recording write failed with ENOSPC, whatever
+ * statvfs says: quotas, inodes); purge_oldest purges until the threshold is met again.
+ * Returns the state the capture should follow: DISK_FULL means "do not start
+ * recordings" (stop). */
+enum disk_state retention_disk_check(struct index *ix, const struct config *cfg,
+                                     bool write_failed);
 
 #endif

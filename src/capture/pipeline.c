@@ -387,6 +387,11 @@ void pipeline_set_disk_full(struct pipeline *p, bool full)
     media_set_disk_full(p->media, full);
 }
 
+bool pipeline_disk_full_seen(struct pipeline *p)
+{
+    return media_disk_full_seen(p->media);
+}
+
 void pipeline_count_read_error(struct pipeline *p)
 {
     COUNT(p->counters, pcap_read_errors);

@@ -231,12 +231,13 @@ static void setup_signals(struct daemon *d)
 }
 
 /* Disk space and the daily purge (src/retention/daemon.c), between two index
- * transactions: the purge commits its own. */
-static void retention_step(struct daemon *d)
+ * transactions: the purge commits its own.  write_failed: a recording write failed with
+ * ENOSPC, which applies [storage] on_disk_full whatever statvfs says. */
+static void retention_step(struct daemon *d, bool write_failed)
 {
     const struct config *cfg = &d->cli->cfg;
     pipeline_commit(d->p);
-    pipeline_set_disk_full(d->p, retention_disk_check(d->ix, cfg) == DISK_FULL);
+    pipeline_set_disk_full(d->p, retention_disk_check(d->ix, cfg, write_failed) == DISK_FULL);
     retention_daily(d->ix, cfg, clock_now(), &d->purged_day);
 }
 
@@ -269,8 +270,9 @@ static int run_loop(struct daemon *d)
             read_stats(d, now);
             next_stats = now + (int64_t)cfg->stats_interval_s * 1000;
         }
-        if (now >= next_retention) {
-            retention_step(d);
+        bool enospc = pipeline_disk_full_seen(d->p); /* a write failed: check now */
+        if (now >= next_retention || enospc) {
+            retention_step(d, enospc);
             next_retention = mono_ms() + RETENTION_EVERY_S * 1000;
         }
         if (now >= next_summary) {

@@ -55,7 +55,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
         return EXIT_FAIL;
     }
     /* The capture daemon checks each minute; an import, once before it writes. */
-    pipeline_set_disk_full(p, retention_disk_check(ix, &cli->cfg) == DISK_FULL);
+    pipeline_set_disk_full(p, retention_disk_check(ix, &cli->cfg, false) == DISK_FULL);
     int status = EXIT_OK;
     for (int i = first; i < argc; i++) {
         char err[1024];

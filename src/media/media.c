@@ -349,6 +349,13 @@ unsigned media_complexity(const struct media *m)
     return m->complexity;
 }
 
+bool media_disk_full_seen(struct media *m)
+{
+    bool seen = m->disk_full_seen;
+    m->disk_full_seen = false;
+    return seen;
+}
+
 void media_set_disk_full(struct media *m, bool full)
 {
     if (m->disk_full == full)

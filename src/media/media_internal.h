@@ -128,6 +128,7 @@ struct media {
     unsigned frame_ms;
     unsigned complexity; /* the encoder's, lowered under backlog (media_set_complexity) */
     bool disk_full;      /* no new recording starts (media_set_disk_full) */
+    bool disk_full_seen; /* a recording failed with ENOSPC (media_disk_full_seen) */
     /* The newest recording public key, loaded at the first recording (the capture side
      * never holds a private key); NULL until then or when it could not be loaded. */
     struct vault_pubkey *pubkey;

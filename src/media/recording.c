@@ -8,6 +8,7 @@
  * a wideband codec (G.722, Opus, L16 above 11 kHz) at 16 kHz.  Only answered calls keep
  * their recording; early media of a call that was never answered is discarded.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +97,14 @@ static bool rules_allow(struct media *m, struct call_media *cm)
     for (size_t i = 0; i < d.ntags && i < RULE_MAX_TAGS; i++)
         snprintf(md->tags[md->ntags++], RULE_TAG_SIZE, "%s", d.tags[i]);
     return md->recorded;
+}
+
+/* A write that failed for lack of space tells the daemon to check the disk now
+ * (media_disk_full_seen) rather than at its next minute. */
+static void note_disk_full(struct media *m, const struct recording_file *rf, int err)
+{
+    if (recording_file_errno(rf) == ENOSPC || err == ENOSPC)
+        m->disk_full_seen = true;
 }
 
 static int writer_sink(void *user, const uint8_t *data, size_t len)
@@ -257,6 +266,7 @@ bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_a
     return true;
 
 fail:
+    note_disk_full(m, cm->file, errno);
     log_msg(LOG_ERR, "media: call %s: recording not started: %s", c->call_id, err);
     COUNT(m->counters, drop_recording_failed);
     ogg_opus_writer_free(cm->writer);
@@ -288,6 +298,7 @@ void recording_advance(struct media *m, struct call_media *cm, pkt_time_t now)
     if (pos > end)
         pos = end;
     if (timeline_flush_until(cm->tl, (uint64_t)pos) != 0) {
+        note_disk_full(m, cm->file, 0);
         log_msg(LOG_ERR, "media: call %s: encoding failed: %s", cm->call->call_id,
                 ogg_opus_writer_error(cm->writer));
         cm->failed = true;
@@ -357,6 +368,7 @@ static void close_file(struct media *m, struct call_media *cm, struct call_media
     COUNT_N(m->counters, recording_bytes, rec->bytes);
     return;
 fail:
+    note_disk_full(m, cm->file, 0);
     COUNT(m->counters, drop_recording_failed);
     recording_file_abort(cm->file);
     cm->file = NULL;

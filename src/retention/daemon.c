@@ -72,21 +72,23 @@ double disk_free_percent(const char *data_dir)
     return 100.0 * (double)sv.f_bavail / (double)sv.f_blocks;
 }
 
-enum disk_state retention_disk_check(struct index *ix, const struct config *cfg)
+enum disk_state retention_disk_check(struct index *ix, const struct config *cfg,
+                                     bool write_failed)
 {
     double min = cfg->min_free_percent, free_pct = disk_free_percent(cfg->data_dir);
-    if (free_pct < 0) {
+    if (free_pct < 0 && !write_failed) {
         log_msg(LOG_WARNING, "disk: cannot read the free space of %s", cfg->data_dir);
         return DISK_OK;
     }
-    if (free_pct >= min) {
+    if (free_pct >= min && !write_failed) {
         alarm_clear(ix, "disk_low");
         return DISK_OK;
     }
-    bool full = free_pct < min / 2;
+    bool full = write_failed || free_pct < min / 2;
     alarm_raise(ix, "disk_low", full ? ALARM_ERROR : ALARM_WARNING,
-                "%s: %.1f%% free, below [storage] min_free_percent = %u%s", cfg->data_dir,
+                "%s: %.1f%% free, below [storage] min_free_percent = %u%s%s", cfg->data_dir,
                 free_pct, cfg->min_free_percent,
+                write_failed ? " (a recording write failed: no space left)" : "",
                 !full                                     ? ""
                 : cfg->on_disk_full == DISK_FULL_STOP ? ": new calls are not recorded"
                                                       : ": purging the oldest recordings");
@@ -94,7 +96,8 @@ enum disk_state retention_disk_check(struct index *ix, const struct config *cfg)
         return DISK_LOW;
     if (cfg->on_disk_full == DISK_FULL_STOP)
         return DISK_FULL;
-    while (free_pct < min) {
+    /* After a failed write, at least one batch goes even if statvfs sees room. */
+    for (bool first = true; first || (free_pct >= 0 && free_pct < min); first = false) {
         struct purge_list l = {0};
         struct purge_result res;
         if (retention_select_oldest(ix, cfg, DISK_PURGE_BATCH, &l) != 0 || l.n == 0) {
