@@ -258,6 +258,46 @@ else
     echo "skipped: disk full (needs root to mount a tmpfs)"
 fi
 
+# The capture daemon's daily purge (the same code as `greffier purge`): started on lo at
+# "now" past purge_hour, it purges the expired calls, or with approval required raises
+# purge_proposal_due.  Needs root to capture.
+daemon_run() { # DIR CONF LOG PATTERN: starts capture, waits for PATTERN in LOG, stops it
+    "$BIN" -c "$2" -d "$1" capture 2>"$3" &
+    local pid=$! i
+    for i in $(seq 100); do
+        grep -q "$4" "$3" 2>/dev/null && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -TERM $pid 2>/dev/null
+    wait $pid
+}
+if [ "$(id -u)" = 0 ]; then
+    DD="$T/daemon"
+    setup "$DD" "$T/greffier.conf"
+    expect "$DD" >"$T/dexpect"
+    { cat "$T/greffier.conf"; printf '[capture]\ninterfaces = lo\n[daemon]\nuser = root\n'; } >"$T/daemon.conf"
+    daemon_run "$DD" "$T/daemon.conf" "$T/daemon.log" "retention: purged"
+    grep -q "retention: purged $(count purge "$T/dexpect") calls (retention)" "$T/daemon.log" ||
+        bad "daemon: no daily purge: $(grep -v clock: "$T/daemon.log" | tail -n 5)"
+    dleft=" $(ids "$DD") "
+    for id in $(awk -F'\t' '$2 == "purge" { print $1 }' "$T/dexpect"); do
+        case "$dleft" in *" $id "*) bad "daemon: expired call $id not purged" ;; esac
+    done
+    [ "$(echo $dleft | wc -w)" = "$(count keep "$T/dexpect")" ] || bad "daemon purged calls not expired"
+    sql "$DD" "SELECT user FROM audit WHERE action = 'purge'" | grep -qx daemon || bad "daemon purge not audited"
+    DP="$T/daemon-public"
+    setup "$DP" "$T/public.conf"
+    { cat "$T/public.conf"; printf '[capture]\ninterfaces = lo\n[daemon]\nuser = root\n'; } >"$T/daemon-public.conf"
+    daemon_run "$DP" "$T/daemon-public.conf" "$T/daemon-public.log" "purge_proposal_due"
+    [ "$(ids "$DP" | wc -w)" = "$(wc -l <"$T/dexpect")" ] || bad "daemon (public body) purged calls"
+    sql "$DP" "SELECT message FROM alarms WHERE name = 'purge_proposal_due' AND active = 1" |
+        grep -q "^$(count purge "$T/dexpect") expired calls" || bad "daemon: no purge_proposal_due alarm"
+    step "capture daemon: daily purge of the expired calls; with approval required, the purge_proposal_due alarm"
+else
+    echo "skipped: the capture daemon's daily purge (needs root to capture on lo)"
+fi
+
 # reindex: the index deleted, the calls that have a recording come back from the files.
 R="$T/reindex"
 setup "$R" "$T/greffier.conf"
