@@ -158,7 +158,7 @@ int retention_slip_write(struct index *ix, const struct config *cfg, int64_t id,
 
 /* Records the visa of pending proposal id and purges its calls (skipping those put on
  * hold since).  -2 no such proposal, -3 not pending (msg says its state), 0 done, -1. */
-int retention_approve(struct index *ix, const char *data_dir, int64_t id, const char *visa,
+int retention_approve(struct index *ix, const struct config *cfg, int64_t id, const char *visa,
                       const char *user, struct purge_result *res, char *msg, size_t msgsize);
 
 /* Proposals newest first as a JSON array written to w: {"id", "created", "created_by",
@@ -168,7 +168,7 @@ long retention_proposals_json(struct index *ix, struct json_writer *w);
 
 /* Runs again the proposals approved but not executed (a crash between the visa and the
  * purge).  The number of calls purged, -1. */
-long retention_resume_approved(struct index *ix, const char *data_dir, const char *user);
+long retention_resume_approved(struct index *ix, const struct config *cfg, const char *user);
 
 /* GET /api/retention: {"now", "default_days", "approval_required", "legal_basis",
  * "by_rule": [{"rule", "calls", "bytes", "expired", "next_expiry"}], "by_month": [{"month",

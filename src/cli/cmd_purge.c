@@ -85,7 +85,7 @@ static int plain(struct cli *cli, struct index *ix, bool dry_run)
                    ? " once approved (purge_approval = required: greffier purge --propose)"
                    : "");
     } else if (config_purge_approval_required(&cli->cfg)) {
-        long resumed = retention_resume_approved(ix, cli->cfg.data_dir, user);
+        long resumed = retention_resume_approved(ix, &cli->cfg, user);
         if (resumed > 0)
             printf("purged %ld calls of approved proposals\n", resumed);
         if (retention_drop_proposed(ix, &l) != 0 || resumed < 0) {
@@ -185,7 +185,7 @@ static int approve(struct cli *cli, struct index *ix, const struct purge_opts *o
     }
     actor(user, sizeof(user));
     struct purge_result res;
-    int r = retention_approve(ix, cli->cfg.data_dir, id, o->visa, user, &res, msg, sizeof(msg));
+    int r = retention_approve(ix, &cli->cfg, id, o->visa, user, &res, msg, sizeof(msg));
     if (r != 0) {
         fprintf(stderr, "greffier: purge: %s\n", msg);
         return EXIT_FAIL;

@@ -190,7 +190,7 @@ static int approve(struct http_req *rq, void *arg, struct json_writer *w)
 {
     struct approval *a = arg;
     struct purge_result res = {0};
-    a->status = retention_approve(rq->srv->ix, rq->srv->cfg.data_dir, rq->id, a->visa,
+    a->status = retention_approve(rq->srv->ix, &rq->srv->cfg, rq->id, a->visa,
                                   rq->sess.user, &res, a->msg, sizeof(a->msg));
     json_object_begin(w);
     json_key(w, "id");

@@ -201,19 +201,18 @@ static int set_state(sqlite3 *db, int64_t id, const char *sql, const char *a, co
 }
 
 /* Purges the calls of approved proposal id, then marks it executed. */
-static int execute(struct index *ix, const char *data_dir, int64_t id, const char *user,
+/* The visa, not the clock, decides which calls go: the tombstones still name the rule
+ * each call's retention came from. */
+static int execute(struct index *ix, const struct config *cfg, int64_t id, const char *user,
                    struct purge_result *res)
 {
     sqlite3 *db = index_sqlite(ix);
     struct purge_list l = {0};
     char when[TIME_ISO_SIZE], note[48];
-    struct config cfg;
-    /* Expiry does not matter here: the visa, not the clock, decides. */
-    config_defaults(&cfg);
-    if (retention_select_proposal(ix, &cfg, id, &l) != 0)
+    if (retention_select_proposal(ix, cfg, id, &l) != 0)
         return -1;
     snprintf(note, sizeof(note), "proposal %lld", (long long)id);
-    int r = retention_purge(ix, data_dir, &l, PURGE_RETENTION, id, user, note, res);
+    int r = retention_purge(ix, cfg->data_dir, &l, PURGE_RETENTION, id, user, note, res);
     purge_list_free(&l);
     if (r != 0)
         return -1;
@@ -224,7 +223,7 @@ static int execute(struct index *ix, const char *data_dir, int64_t id, const cha
                      when, NULL, NULL);
 }
 
-int retention_approve(struct index *ix, const char *data_dir, int64_t id, const char *visa,
+int retention_approve(struct index *ix, const struct config *cfg, int64_t id, const char *visa,
                       const char *user, struct purge_result *res, char *msg, size_t msgsize)
 {
     sqlite3 *db = index_sqlite(ix);
@@ -288,7 +287,7 @@ int retention_approve(struct index *ix, const char *data_dir, int64_t id, const 
     detail = NULL;
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         goto error;
-    return execute(ix, data_dir, id, user, res) == 0 ? 0 : -1;
+    return execute(ix, cfg, id, user, res) == 0 ? 0 : -1;
 error:
     log_msg(LOG_ERR, "retention: approving proposal %lld: %s", (long long)id, sqlite3_errmsg(db));
     snprintf(msg, msgsize, "approving proposal %lld failed (see the log)", (long long)id);
@@ -298,7 +297,7 @@ error:
     return -1;
 }
 
-long retention_resume_approved(struct index *ix, const char *data_dir, const char *user)
+long retention_resume_approved(struct index *ix, const struct config *cfg, const char *user)
 {
     sqlite3 *db = index_sqlite(ix);
     sqlite3_stmt *st = NULL;
@@ -313,7 +312,7 @@ long retention_resume_approved(struct index *ix, const char *data_dir, const cha
     sqlite3_finalize(st);
     for (size_t i = 0; i < n; i++) {
         struct purge_result res;
-        if (execute(ix, data_dir, ids[i], user, &res) != 0)
+        if (execute(ix, cfg, ids[i], user, &res) != 0)
             return -1;
         purged += (long)res.purged;
     }

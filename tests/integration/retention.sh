@@ -223,6 +223,8 @@ for id in $pwant; do case " $pleft " in *" $id "*) bad "approved item $id not pu
 [ "$(echo $pleft | wc -w)" = "$(count keep "$T/pexpect")" ] || bad "approve purged other calls"
 [ "$(sql "$P" "SELECT count(*) FROM purged_calls WHERE proposal_ref = $N")" = "$(echo $pwant | wc -w)" ] ||
     bad "tombstones do not carry the proposal"
+[ "$(sql "$P" "SELECT count(*) FROM purged_calls WHERE proposal_ref = $N AND rule = 'tag formation'")" -ge 1 ] ||
+    bad "tombstones of the proposal do not name the tag period"
 $BIN $PC purge --list-proposals >"$T/lp.json" || bad "--list-proposals"
 python3 - "$T/lp.json" "$N" <<'PY' || bad "proposal not executed with its visa: $(cat "$T/lp.json")"
 import json, sys

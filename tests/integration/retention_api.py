@@ -151,6 +151,12 @@ def main():
     try:
         cl = srv.clients()
         matrix(cl, ids[0])
+        st, h, b = cl["anon"].req("GET", "/retention.js")
+        check(st == 200 and h.get("content-type", "").startswith("text/javascript")
+              and b"function retentionRoute" in b, "GET /retention.js: %d" % st)
+        st, h, b = cl["anon"].req("GET", "/")
+        check(st == 200 and b'src="/retention.js"' in b and b'id="view-retention"' in b,
+              "the page loads retention.js and has its view")
         adm, aud = cl["admin"], cl["auditor"]
 
         st, _, b = adm.req("GET", "/api/retention")
