@@ -115,6 +115,20 @@ static void write_csv_head(FILE *out, const struct config *cfg, const struct hea
     fputs("identifiant,debut,expiration,regle,octets\r\n", out);
 }
 
+static const char *state_fr(const char *state)
+{
+    static const char *const names[][2] = {
+        {"pending", "en attente du visa"},
+        {"approved", "visée"},
+        {"executed", "visée, éliminée"},
+        {"cancelled", "annulée"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(state, names[i][0]) == 0)
+            return names[i][1];
+    return state;
+}
+
 static void write_html_head(FILE *out, const struct config *cfg, const struct header *h)
 {
     char a[TIME_ISO_SIZE], b[TIME_ISO_SIZE];
@@ -135,12 +149,12 @@ static void write_html_head(FILE *out, const struct config *cfg, const struct he
             (long long)h->calls);
     fprintf(out, "<tr><th>Dates extrêmes</th><td>du %s au %s</td></tr>\n",
             day(h->first, a, sizeof(a)), day(h->last, b, sizeof(b)));
-    fprintf(out, "<tr><th>Volume</th><td>%lld octets (%.1f Mo)</td></tr>\n", (long long)h->bytes,
+    fprintf(out, "<tr><th>Volume</th><td>%lld octets (%.2f Mo)</td></tr>\n", (long long)h->bytes,
             (double)h->bytes / 1e6);
     fputs("<tr><th>Base légale de la durée de conservation</th><td>", out);
     html_text(out, cfg->legal_basis);
     fputs("</td></tr>\n<tr><th>État</th><td>", out);
-    html_text(out, h->state);
+    html_text(out, state_fr(h->state));
     if (h->visa[0]) {
         fputs(" (visa ", out);
         html_text(out, h->visa);
