@@ -182,8 +182,12 @@ int retention_overview_json(struct index *ix, const struct config *cfg, pkt_time
 
 /* Once a day at [retention] purge_hour local time: purges expired calls, or with approval
  * required raises the purge_proposal_due alarm.  Call it often (each second is fine);
- * *last_day remembers the day done (start it at 0).  The daemons' user is "daemon". */
-void retention_daily(struct index *ix, const struct config *cfg, pkt_time_t now,
+ * *last_day remembers the day done (start it at 0).  The daemons' user is "daemon".
+ * A purge takes at most RETENTION_DAILY_BATCH calls at a time, so that the daemon's loop
+ * (and its watchdog) turns between batches: true when more are waiting, and the caller
+ * should call again soon. */
+enum { RETENTION_DAILY_BATCH = 1000 };
+bool retention_daily(struct index *ix, const struct config *cfg, pkt_time_t now,
                      long *last_day);
 
 /* The disk check of the data directory's file system (statvfs). */

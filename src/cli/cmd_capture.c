@@ -233,12 +233,12 @@ static void setup_signals(struct daemon *d)
 /* Disk space and the daily purge (src/retention/daemon.c), between two index
  * transactions: the purge commits its own.  write_failed: a recording write failed with
  * ENOSPC, which applies [storage] on_disk_full whatever statvfs says. */
-static void retention_step(struct daemon *d, bool write_failed)
+static bool retention_step(struct daemon *d, bool write_failed)
 {
     const struct config *cfg = &d->cli->cfg;
     pipeline_commit(d->p);
     pipeline_set_disk_full(d->p, retention_disk_check(d->ix, cfg, write_failed) == DISK_FULL);
-    retention_daily(d->ix, cfg, clock_now(), &d->purged_day);
+    return retention_daily(d->ix, cfg, clock_now(), &d->purged_day);
 }
 
 static int run_loop(struct daemon *d)
@@ -272,8 +272,9 @@ static int run_loop(struct daemon *d)
         }
         bool enospc = pipeline_disk_full_seen(d->p); /* a write failed: check now */
         if (now >= next_retention || enospc) {
-            retention_step(d, enospc);
-            next_retention = mono_ms() + RETENTION_EVERY_S * 1000;
+            /* A purge larger than one batch goes on at the next turn of the loop. */
+            bool more = retention_step(d, enospc);
+            next_retention = mono_ms() + (more ? 0 : RETENTION_EVERY_S * 1000);
         }
         if (now >= next_summary) {
             log_summary(d);

@@ -6,6 +6,7 @@
  * line cannot disagree on what expires.  They are called from the daemon's loop between
  * two index transactions.
  */
+#include <stdbool.h>
 #include <sys/statvfs.h>
 #include <time.h>
 
@@ -28,17 +29,17 @@ static size_t count_unproposed(struct index *ix, const struct config *cfg, pkt_t
     return n;
 }
 
-void retention_daily(struct index *ix, const struct config *cfg, pkt_time_t now,
+bool retention_daily(struct index *ix, const struct config *cfg, pkt_time_t now,
                      long *last_day)
 {
     time_t t = (time_t)(now / 1000000);
     struct tm tm;
     if (!localtime_r(&t, &tm))
-        return;
+        return false;
     long day = (long)(tm.tm_year + 1900) * 1000 + tm.tm_yday;
     /* At the purge hour, or at the first chance after it (a daemon that was down then). */
     if (day == *last_day || tm.tm_hour < (int)cfg->purge_hour)
-        return;
+        return false;
     *last_day = day;
     if (config_purge_approval_required(cfg)) {
         size_t n = count_unproposed(ix, cfg, now);
@@ -49,18 +50,26 @@ void retention_daily(struct index *ix, const struct config *cfg, pkt_time_t now,
                         n);
         else
             alarm_clear(ix, "purge_proposal_due");
-        return;
+        return false;
     }
     struct purge_list l = {0};
     struct purge_result res;
     if (retention_select_expired(ix, cfg, now, &l) != 0)
-        return;
-    if (retention_purge(ix, cfg->data_dir, &l, PURGE_RETENTION, 0, DAEMON_USER, "daily purge",
-                        &res) != 0)
-        alarm_raise(ix, "purge_failed", ALARM_ERROR, "the daily purge failed: see the log");
-    else
-        alarm_clear(ix, "purge_failed");
+        return false;
+    bool more = l.n > RETENTION_DAILY_BATCH;
+    if (more)
+        l.n = RETENTION_DAILY_BATCH; /* the oldest expiries first */
+    int r = retention_purge(ix, cfg->data_dir, &l, PURGE_RETENTION, 0, DAEMON_USER,
+                            "daily purge", &res);
     purge_list_free(&l);
+    if (r != 0) {
+        alarm_raise(ix, "purge_failed", ALARM_ERROR, "the daily purge failed: see the log");
+        return false;
+    }
+    alarm_clear(ix, "purge_failed");
+    if (more)
+        *last_day = 0; /* not done for today: the next call takes the next batch */
+    return more;
 }
 
 double disk_free_percent(const char *data_dir)

@@ -360,6 +360,11 @@ long retention_finish_interrupted(struct index *ix, const char *data_dir)
         done += gone[i];
     }
     struct purge_result res = {.purged = (size_t)done};
+    if (gone && done == 0) { /* nothing could be removed: nothing to record either */
+        free(gone);
+        purge_list_free(&l);
+        return 0;
+    }
     char *detail = gone ? audit_detail(&l, gone, "interrupted", &res, 0, NULL) : NULL;
     int r = gone ? delete_rows(db, ix, &l, gone, "daemon", "purge_finish", detail) : -1;
     free(detail);

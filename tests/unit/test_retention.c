@@ -160,6 +160,19 @@ static void test_daily(const char *dir)
     CHECK_INT(retention_hold_lift(ix, 3, "auditor1"), 1);
     CHECK_INT(retention_hold_lift(ix, 3, "auditor1"), 0);
 
+    /* A large purge goes in batches, so that the daemon's loop turns between them. */
+    cfg.public_body = false;
+    CHECK_INT(sqlite3_exec(index_sqlite(ix), "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    for (int64_t id = 100; id < 100 + RETENTION_DAILY_BATCH + 1; id++)
+        add_call(ix, id, "2022-12-01T10:00:00Z");
+    CHECK_INT(sqlite3_exec(index_sqlite(ix), "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    CHECK(retention_daily(ix, &cfg, at("2024-06-04T05:00:00Z"), &day)); /* more to do */
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls"), 4); /* 2, 3, 5 and one of the batch */
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls WHERE id >= 100"), 1);
+    CHECK(!retention_daily(ix, &cfg, at("2024-06-04T05:00:01Z"), &day));
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls"), 1); /* only 2, not expired */
+    CHECK(!retention_daily(ix, &cfg, at("2024-06-04T06:00:00Z"), &day)); /* done today */
+
     /* A purge interrupted after its tombstone: finished by the next run, and no hold can
      * be placed on it meanwhile. */
     CHECK_INT(sqlite3_exec(index_sqlite(ix),
