@@ -40,10 +40,10 @@ enum retention_source {
 
 struct retention_call {
     pkt_time_t start_us;
-    pkt_time_t end_us;    /* 0: the call never ended (expiry counts from its start) */
-    unsigned rule_days;   /* calls.retention_days; 0 when the rule gave none */
-    const char *rule;     /* calls.rule, may be NULL */
-    const char *tags;     /* the call's tags separated by blanks, may be NULL */
+    pkt_time_t end_us;  /* 0: the call never ended (expiry counts from its start) */
+    unsigned rule_days; /* calls.retention_days; 0 when the rule gave none */
+    const char *rule;   /* calls.rule, may be NULL */
+    const char *tags;   /* the call's tags separated by blanks, may be NULL */
     bool held;
 };
 
@@ -51,9 +51,9 @@ struct retention_call {
 
 struct retention_expiry {
     enum retention_source source;
-    unsigned days;        /* the period that applies, even under a hold */
+    unsigned days;         /* the period that applies, even under a hold */
     pkt_time_t expires_us; /* RETENTION_NEVER under a hold */
-    char origin[80];      /* "rule NAME", "tag NAME", "default" (under a hold too) */
+    char origin[80];       /* "rule NAME", "tag NAME", "default" (under a hold too) */
 };
 
 /* Applies the precedence above.  Never fails. */
@@ -115,7 +115,7 @@ struct purge_result {
     size_t skipped_held; /* on hold when the purge ran: left alone */
     size_t files;        /* recording files removed */
     uint64_t bytes;
-    size_t finished;     /* purges a crash had interrupted, completed first */
+    size_t finished; /* purges a crash had interrupted, completed first */
 };
 
 /* Purges every item of l not on hold: tombstone (with proposal_ref when > 0), file, rows,
@@ -187,8 +187,7 @@ int retention_overview_json(struct index *ix, const struct config *cfg, pkt_time
  * (and its watchdog) turns between batches: true when more are waiting, and the caller
  * should call again soon. */
 enum { RETENTION_DAILY_BATCH = 1000 };
-bool retention_daily(struct index *ix, const struct config *cfg, pkt_time_t now,
-                     long *last_day);
+bool retention_daily(struct index *ix, const struct config *cfg, pkt_time_t now, long *last_day);
 
 /* The disk check of the data directory's file system (statvfs). */
 enum disk_state { DISK_OK = 0, DISK_LOW, DISK_FULL };
@@ -201,7 +200,6 @@ double disk_free_percent(const char *data_dir);
  * statvfs says: quotas, inodes); purge_oldest purges until the threshold is met again.
  * Returns the state the capture should follow: DISK_FULL means "do not start
  * recordings" (stop). */
-enum disk_state retention_disk_check(struct index *ix, const struct config *cfg,
-                                     bool write_failed);
+enum disk_state retention_disk_check(struct index *ix, const struct config *cfg, bool write_failed);
 
 #endif

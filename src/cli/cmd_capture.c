@@ -39,8 +39,8 @@
 #include "greffier/vault.h"
 
 enum {
-    POLL_MS = 250,        /* longest wait for packets: timers and signals are this late */
-    SUMMARY_EVERY_S = 60, /* the stats line, and the most often drops are logged */
+    POLL_MS = 250,          /* longest wait for packets: timers and signals are this late */
+    SUMMARY_EVERY_S = 60,   /* the stats line, and the most often drops are logged */
     RETENTION_EVERY_S = 60, /* the disk check, and the look at the clock for the purge */
 };
 

@@ -34,15 +34,21 @@ int cmd_hold(struct cli *cli, int argc, char **argv)
         if (ch == CLI_OPT_STOP)
             return status;
         switch (ch) {
-        case 'r': reason = optarg; break;
-        case 'L': lift = true; break;
-        case 'l': list = true; break;
+        case 'r':
+            reason = optarg;
+            break;
+        case 'L':
+            lift = true;
+            break;
+        case 'l':
+            list = true;
+            break;
         }
     }
     int64_t id = 0;
-    bool ok = list ? (optind == argc && !lift && !reason)
-                   : (optind + 1 == argc && cli_parse_call_id(argv[optind], &id) &&
-                      !(lift && reason));
+    bool ok =
+        list ? (optind == argc && !lift && !reason)
+             : (optind + 1 == argc && cli_parse_call_id(argv[optind], &id) && !(lift && reason));
     if (!ok) {
         cli_usage_error("usage: greffier %s", HOLD_USAGE);
         return EXIT_USAGE;

@@ -29,7 +29,7 @@
 #include "greffier/timefmt.h"
 
 #define PURGE_USAGE                                                                                \
-    "[-c FILE] [-d DIR] purge [--dry-run] | purge --number N --from DATE --to DATE [--dry-run] "  \
+    "[-c FILE] [-d DIR] purge [--dry-run] | purge --number N --from DATE --to DATE [--dry-run] "   \
     "[--reason TEXT] | purge --propose | purge --approve N --visa REF | purge --list-proposals"
 
 struct purge_opts {
@@ -48,9 +48,11 @@ static void print_items(const struct purge_list *l, bool dry_run)
             snprintf(exp, sizeof(exp), "on hold");
         else
             time_format_iso_s(it->exp.expires_us, exp, sizeof(exp));
-        printf("%-8lld %-20s %-20s %s (%u days)%s\n", (long long)it->id, start, exp,
-               it->exp.origin, it->exp.days,
-               it->held ? ": on legal hold, refused" : dry_run ? ": would be purged" : "");
+        printf("%-8lld %-20s %-20s %s (%u days)%s\n", (long long)it->id, start, exp, it->exp.origin,
+               it->exp.days,
+               it->held  ? ": on legal hold, refused"
+               : dry_run ? ": would be purged"
+                         : "");
     }
 }
 
@@ -224,15 +226,33 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
         if (ch == CLI_OPT_STOP)
             return status;
         switch (ch) {
-        case 'n': o.dry_run = true; break;
-        case 'N': o.number = optarg; break;
-        case 'f': o.from = optarg; break;
-        case 't': o.to = optarg; break;
-        case 'r': o.reason = optarg; break;
-        case 'p': o.propose = true; break;
-        case 'a': o.approve = optarg; break;
-        case 'v': o.visa = optarg; break;
-        case 'l': o.list = true; break;
+        case 'n':
+            o.dry_run = true;
+            break;
+        case 'N':
+            o.number = optarg;
+            break;
+        case 'f':
+            o.from = optarg;
+            break;
+        case 't':
+            o.to = optarg;
+            break;
+        case 'r':
+            o.reason = optarg;
+            break;
+        case 'p':
+            o.propose = true;
+            break;
+        case 'a':
+            o.approve = optarg;
+            break;
+        case 'v':
+            o.visa = optarg;
+            break;
+        case 'l':
+            o.list = true;
+            break;
         }
     }
     bool erase = o.number || o.from || o.to;

@@ -74,15 +74,20 @@ static void reindex_file(struct reindex_run *run, const char *rel)
     /* A truncated recording decodes up to its last complete chunk: that is its length. */
     if (ogg_opus_decode(&src, &f.sample_rate, count_frames, &frames, err, sizeof(err)) != 0 &&
         !f.truncated)
-        fprintf(stderr, "greffier: reindex: %s: audio: %s (indexed with what decodes)\n", rel,
-                err);
+        fprintf(stderr, "greffier: reindex: %s: audio: %s (indexed with what decodes)\n", rel, err);
     f.duration_s = f.sample_rate ? (double)frames / f.sample_rate : 0;
     int res = index_reindex_recording(run->ix, &f);
     vault_reader_close(r);
     switch (res) {
-    case 1: run->added++; break;
-    case 2: run->attached++; break;
-    case 0: run->present++; break;
+    case 1:
+        run->added++;
+        break;
+    case 2:
+        run->attached++;
+        break;
+    case 0:
+        run->present++;
+        break;
     default:
         fprintf(stderr, "greffier: reindex: %s: not indexed (%s)\n", rel,
                 res == -2 ? "its metadata names no call" : "index error, see the log");

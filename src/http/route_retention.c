@@ -164,10 +164,10 @@ static enum MHD_Result slip(struct http_req *rq, bool html)
                                 NULL);
     }
     snprintf(target, sizeof(target), "proposal:%" PRId64, rq->id);
-    http_audit(rq, rq->sess.user, "purge.slip", target, "format", html ? "html" : "csv",
-               AUDIT_END);
-    return http_reply(rq, MHD_HTTP_OK, html ? "text/html; charset=utf-8" : "text/csv; charset=utf-8",
-                      text, len, true);
+    http_audit(rq, rq->sess.user, "purge.slip", target, "format", html ? "html" : "csv", AUDIT_END);
+    return http_reply(rq, MHD_HTTP_OK,
+                      html ? "text/html; charset=utf-8" : "text/csv; charset=utf-8", text, len,
+                      true);
 }
 
 enum MHD_Result route_purge_slip_csv(struct http_req *rq)
@@ -190,8 +190,8 @@ static int approve(struct http_req *rq, void *arg, struct json_writer *w)
 {
     struct approval *a = arg;
     struct purge_result res = {0};
-    a->status = retention_approve(rq->srv->ix, &rq->srv->cfg, rq->id, a->visa,
-                                  rq->sess.user, &res, a->msg, sizeof(a->msg));
+    a->status = retention_approve(rq->srv->ix, &rq->srv->cfg, rq->id, a->visa, rq->sess.user, &res,
+                                  a->msg, sizeof(a->msg));
     json_object_begin(w);
     json_key(w, "id");
     json_int(w, rq->id);
@@ -203,8 +203,7 @@ static int approve(struct http_req *rq, void *arg, struct json_writer *w)
 enum MHD_Result route_purge_approve(struct http_req *rq)
 {
     char visa[VISA_MAX];
-    if (json_body_string(rq->body, rq->body_len, "visa", visa, sizeof(visa), NULL) != 1 ||
-        !visa[0])
+    if (json_body_string(rq->body, rq->body_len, "visa", visa, sizeof(visa), NULL) != 1 || !visa[0])
         return http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_body",
                                 "expected {\"visa\": \"the archives service's reference\"}",
                                 "visa");
@@ -236,8 +235,9 @@ enum MHD_Result route_purge_approve(struct http_req *rq)
 static enum MHD_Result hold_reply(struct http_req *rq, bool held, bool changed)
 {
     char body[96];
-    int n = snprintf(body, sizeof(body), "{\"call\":%" PRId64 ",\"legal_hold\":%s,\"changed\":%s}\n",
-                     rq->id, held ? "true" : "false", changed ? "true" : "false");
+    int n =
+        snprintf(body, sizeof(body), "{\"call\":%" PRId64 ",\"legal_hold\":%s,\"changed\":%s}\n",
+                 rq->id, held ? "true" : "false", changed ? "true" : "false");
     char *copy = strdup(body);
     if (!copy)
         return MHD_NO;
@@ -247,9 +247,9 @@ static enum MHD_Result hold_reply(struct http_req *rq, bool held, bool changed)
 enum MHD_Result route_call_hold(struct http_req *rq)
 {
     char reason[REASON_MAX] = "";
-    int b = rq->body_len ? json_body_string(rq->body, rq->body_len, "reason", reason,
-                                            sizeof(reason), NULL)
-                         : 0;
+    int b = rq->body_len
+                ? json_body_string(rq->body, rq->body_len, "reason", reason, sizeof(reason), NULL)
+                : 0;
     if (b < 0)
         return http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_body",
                                 "expected {\"reason\": \"...\"} (at most 1023 bytes)", "reason");

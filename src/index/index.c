@@ -30,9 +30,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT store_call",
     [ST_RELEASE] = "RELEASE store_call",
     [ST_ROLLBACK_TO] = "ROLLBACK TO store_call",
+    /* The id is never one a purged call had: a tombstone (purged_calls) keeps it, and
+     * SQLite alone would hand out max(id) + 1 again after the newest call is purged. */
     [ST_INSERT_CALL] =
-        /* The id is never one a purged call had: a tombstone (purged_calls) keeps it, and
-         * SQLite alone would hand out max(id) + 1 again after the newest call is purged. */
         "INSERT INTO calls (id, call_id, start_us, answer_us, end_us, last_activity_us, status,"
         " sip_code, direction, end_reason, partial, transport,"
         " caller, caller_norm, caller_name, caller_uri,"

@@ -188,8 +188,8 @@ int index_reindex_recording(struct index *ix, const struct reindex_file *f)
     bind_text(st, ":path", f->path, strlen(f->path), &rc);
     bind_int(st, ":rate", f->sample_rate, &rc);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":duration_s"),
-                                 f->duration_s);
+        rc =
+            sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":duration_s"), f->duration_s);
     bind_int(st, ":bytes", (int64_t)f->bytes, &rc);
     bind_text(st, ":sha256", f->sha256, strlen(f->sha256), &rc);
     bind_text(st, ":state", f->truncated ? "truncated" : "complete", f->truncated ? 9 : 8, &rc);

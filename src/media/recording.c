@@ -389,11 +389,11 @@ void recording_close(struct media *m, struct call_media *cm, struct call_media_r
         snprintf(out->media_state, sizeof(out->media_state), "not_recorded");
     } else if (!cm->recording) {
         snprintf(out->media_state, sizeof(out->media_state), "%s",
-                 cm->failed                     ? "failed"
-                 : cm->disk_full                ? "disk_full"
-                 : cm->encrypted                ? "encrypted"
-                 : c->status == CALL_ANSWERED   ? "no_media"
-                                                : "not_answered");
+                 cm->failed                   ? "failed"
+                 : cm->disk_full              ? "disk_full"
+                 : cm->encrypted              ? "encrypted"
+                 : c->status == CALL_ANSWERED ? "no_media"
+                                              : "not_answered");
     } else if (c->status != CALL_ANSWERED) {
         COUNT(m->counters, early_media_discarded);
         recording_file_abort(cm->file);

@@ -15,7 +15,9 @@
 #include "greffier/log.h"
 #include "greffier/retention.h"
 
-enum { DISK_PURGE_BATCH = 20 };
+/* purge_oldest: recordings purged per batch, and batches per check (the daemon's loop,
+ * and its watchdog, must turn: the next check goes on a minute later). */
+enum { DISK_PURGE_BATCH = 20, DISK_PURGE_BATCHES = 50 };
 
 #define DAEMON_USER "daemon"
 
@@ -29,8 +31,7 @@ static size_t count_unproposed(struct index *ix, const struct config *cfg, pkt_t
     return n;
 }
 
-bool retention_daily(struct index *ix, const struct config *cfg, pkt_time_t now,
-                     long *last_day)
+bool retention_daily(struct index *ix, const struct config *cfg, pkt_time_t now, long *last_day)
 {
     time_t t = (time_t)(now / 1000000);
     struct tm tm;
@@ -59,8 +60,8 @@ bool retention_daily(struct index *ix, const struct config *cfg, pkt_time_t now,
     bool more = l.n > RETENTION_DAILY_BATCH;
     if (more)
         l.n = RETENTION_DAILY_BATCH; /* the oldest expiries first */
-    int r = retention_purge(ix, cfg->data_dir, &l, PURGE_RETENTION, 0, DAEMON_USER,
-                            "daily purge", &res);
+    int r = retention_purge(ix, cfg->data_dir, &l, PURGE_RETENTION, 0, DAEMON_USER, "daily purge",
+                            &res);
     purge_list_free(&l);
     if (r != 0) {
         alarm_raise(ix, "purge_failed", ALARM_ERROR, "the daily purge failed: see the log");
@@ -81,8 +82,7 @@ double disk_free_percent(const char *data_dir)
     return 100.0 * (double)sv.f_bavail / (double)sv.f_blocks;
 }
 
-enum disk_state retention_disk_check(struct index *ix, const struct config *cfg,
-                                     bool write_failed)
+enum disk_state retention_disk_check(struct index *ix, const struct config *cfg, bool write_failed)
 {
     double min = cfg->min_free_percent, free_pct = disk_free_percent(cfg->data_dir);
     if (free_pct < 0 && !write_failed) {
@@ -98,7 +98,7 @@ enum disk_state retention_disk_check(struct index *ix, const struct config *cfg,
                 "%s: %.1f%% free, below [storage] min_free_percent = %u%s%s", cfg->data_dir,
                 free_pct, cfg->min_free_percent,
                 write_failed ? " (a recording write failed: no space left)" : "",
-                !full                                     ? ""
+                !full                                 ? ""
                 : cfg->on_disk_full == DISK_FULL_STOP ? ": new calls are not recorded"
                                                       : ": purging the oldest recordings");
     if (!full)
@@ -106,15 +106,16 @@ enum disk_state retention_disk_check(struct index *ix, const struct config *cfg,
     if (cfg->on_disk_full == DISK_FULL_STOP)
         return DISK_FULL;
     /* After a failed write, at least one batch goes even if statvfs sees room. */
-    for (bool first = true; first || (free_pct >= 0 && free_pct < min); first = false) {
+    for (int batch = 0;
+         batch < DISK_PURGE_BATCHES && (batch == 0 || (free_pct >= 0 && free_pct < min)); batch++) {
         struct purge_list l = {0};
         struct purge_result res;
         if (retention_select_oldest(ix, cfg, DISK_PURGE_BATCH, &l) != 0 || l.n == 0) {
             purge_list_free(&l);
             break;
         }
-        int r = retention_purge(ix, cfg->data_dir, &l, PURGE_DISK_FULL, 0, DAEMON_USER,
-                                "disk full", &res);
+        int r = retention_purge(ix, cfg->data_dir, &l, PURGE_DISK_FULL, 0, DAEMON_USER, "disk full",
+                                &res);
         purge_list_free(&l);
         if (r != 0 || res.purged == 0)
             break;

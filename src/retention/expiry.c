@@ -102,7 +102,7 @@ static const char select_sql[] =
 enum { COL_ID, COL_START, COL_END, COL_DAYS, COL_RULE, COL_TAGS, COL_HELD, COL_PATH, COL_BYTES };
 
 struct selector {
-    const char *where;  /* appended to select_sql */
+    const char *where; /* appended to select_sql */
     int (*bind)(sqlite3_stmt *st, const void *arg);
     /* Keeps the item (true) or drops it. */
     bool (*keep)(const struct purge_item *it, const void *arg);
@@ -230,8 +230,7 @@ static int bind_number(sqlite3_stmt *st, const void *arg)
 {
     const struct number_query *q = arg;
     int rc = sqlite3_bind_text(st, 1, q->number, -1, SQLITE_STATIC);
-    rc |= sqlite3_bind_text(st, 2, q->norm && q->norm[0] ? q->norm : q->number, -1,
-                            SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 2, q->norm && q->norm[0] ? q->norm : q->number, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 3, q->from);
     rc |= sqlite3_bind_int64(st, 4, q->to);
     return rc;
@@ -325,9 +324,9 @@ int retention_call_json(struct index *ix, void *cfg, struct json_writer *w, int6
         json_null(w);
     } else {
         pkt_time_t from = it->end_us > 0 ? it->end_us : it->start_us;
-        json_string(w, time_format_iso_s(from + (pkt_time_t)it->exp.days * SECONDS_PER_DAY *
-                                                    1000000,
-                                         t, sizeof(t)));
+        json_string(w,
+                    time_format_iso_s(from + (pkt_time_t)it->exp.days * SECONDS_PER_DAY * 1000000,
+                                      t, sizeof(t)));
     }
     json_key(w, "rule"); /* under a hold: the period that applies once it is lifted */
     json_string(w, it->exp.origin);

@@ -234,8 +234,8 @@ int retention_approve(struct index *ix, const struct config *cfg, int64_t id, co
     msg[0] = '\0';
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto error;
-    if (sqlite3_prepare_v2(db, "SELECT state FROM purge_proposals WHERE id = ?1", -1, &st,
-                           NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(db, "SELECT state FROM purge_proposals WHERE id = ?1", -1, &st, NULL) !=
+            SQLITE_OK ||
         sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
         goto error;
     int rc = sqlite3_step(st);
@@ -304,8 +304,10 @@ long retention_resume_approved(struct index *ix, const struct config *cfg, const
     int64_t ids[64];
     size_t n = 0;
     long purged = 0;
-    if (sqlite3_prepare_v2(db, "SELECT id FROM purge_proposals WHERE state = 'approved'"
-                               " ORDER BY id LIMIT 64", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id FROM purge_proposals WHERE state = 'approved'"
+                           " ORDER BY id LIMIT 64",
+                           -1, &st, NULL) != SQLITE_OK)
         return -1;
     while (n < 64 && sqlite3_step(st) == SQLITE_ROW)
         ids[n++] = sqlite3_column_int64(st, 0);

@@ -36,9 +36,12 @@
 const char *purge_reason_name(enum purge_reason r)
 {
     switch (r) {
-    case PURGE_ERASURE: return "erasure";
-    case PURGE_DISK_FULL: return "disk_full";
-    case PURGE_RETENTION: break;
+    case PURGE_ERASURE:
+        return "erasure";
+    case PURGE_DISK_FULL:
+        return "disk_full";
+    case PURGE_RETENTION:
+        break;
     }
     return "retention";
 }
@@ -242,9 +245,8 @@ static char *audit_detail(const struct purge_list *l, const bool *marked, const 
 }
 
 /* Step 3: deletes the calls whose files are gone and appends the audit row. */
-static int delete_rows(sqlite3 *db, struct index *ix, const struct purge_list *l,
-                       const bool *gone, const char *user, const char *action,
-                       const char *detail)
+static int delete_rows(sqlite3 *db, struct index *ix, const struct purge_list *l, const bool *gone,
+                       const char *user, const char *action, const char *detail)
 {
     sqlite3_stmt *st = NULL;
     if (begin(db) != 0)

@@ -81,12 +81,23 @@ static void html_text(FILE *out, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*s, out);
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&#39;", out);
+            break;
+        default:
+            fputc(*s, out);
         }
     }
 }
@@ -103,11 +114,12 @@ static void write_csv_head(FILE *out, const struct config *cfg, const struct hea
 {
     char a[TIME_ISO_SIZE], b[TIME_ISO_SIZE];
     fputs("bordereau,date,etat,nombre,premier_appel,dernier_appel,volume_octets,"
-          "base_legale,visa\r\n", out);
+          "base_legale,visa\r\n",
+          out);
     fprintf(out, "%lld,", (long long)h->id);
     csv_field(out, h->created);
-    fprintf(out, ",%s,%lld,%s,%s,%lld,", h->state, (long long)h->calls,
-            day(h->first, a, sizeof(a)), day(h->last, b, sizeof(b)), (long long)h->bytes);
+    fprintf(out, ",%s,%lld,%s,%s,%lld,", h->state, (long long)h->calls, day(h->first, a, sizeof(a)),
+            day(h->last, b, sizeof(b)), (long long)h->bytes);
     csv_field(out, cfg->legal_basis);
     fputc(',', out);
     csv_field(out, h->visa);
@@ -250,8 +262,7 @@ int retention_slip_write(struct index *ix, const struct config *cfg, int64_t id,
     else
         write_csv_head(out, cfg, &h);
     if (write_rules(out, db, id, html) != 0 || write_items(out, db, id, html) != 0) {
-        log_msg(LOG_ERR, "retention: slip of proposal %lld: %s", (long long)id,
-                sqlite3_errmsg(db));
+        log_msg(LOG_ERR, "retention: slip of proposal %lld: %s", (long long)id, sqlite3_errmsg(db));
         return -1;
     }
     if (html)

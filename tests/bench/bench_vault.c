@@ -168,8 +168,8 @@ int main(int argc, char **argv)
     /* The encoder's cost for `seconds` of two-party audio. */
     struct buf ogg = {0};
     struct byte_sink sink = {buf_write, &ogg};
-    struct ogg_opus_settings st = {.sample_rate = RATE, .bitrate = 12000, .frame_ms = 60,
-                                   .complexity = 0, .serial = 1};
+    struct ogg_opus_settings st = {
+        .sample_rate = RATE, .bitrate = 12000, .frame_ms = 60, .complexity = 0, .serial = 1};
     struct ogg_opus_writer *w = ogg_opus_writer_new(&st, &sink, err, sizeof(err));
     if (!w)
         return 1;

@@ -34,7 +34,7 @@ static void test_expiry(const struct config *cfg)
 {
     static const struct {
         const char *what;
-        pkt_time_t end;   /* 0: never ended */
+        pkt_time_t end; /* 0: never ended */
         unsigned rule_days;
         const char *tags;
         bool held;
@@ -46,8 +46,7 @@ static void test_expiry(const struct config *cfg)
         {"no end: from the start", 0, 0, "", false, RETENTION_DEFAULT, 180, "default"},
         {"unknown tag", T0, 0, "other", false, RETENTION_DEFAULT, 180, "default"},
         {"one tag", T0, 0, "formation", false, RETENTION_TAG, 30, "tag formation"},
-        {"longest tag wins", T0, 0, "formation litige x", false, RETENTION_TAG, 3650,
-         "tag litige"},
+        {"longest tag wins", T0, 0, "formation litige x", false, RETENTION_TAG, 3650, "tag litige"},
         {"longest tag wins (order)", T0, 0, "litige formation", false, RETENTION_TAG, 3650,
          "tag litige"},
         {"rule beats tags", T0, 90, "litige", false, RETENTION_RULE, 90, "rule sales"},
@@ -124,9 +123,9 @@ static void test_daily(const char *dir)
     struct config cfg;
     config_defaults(&cfg);
     snprintf(cfg.data_dir, sizeof(cfg.data_dir), "%s", dir);
-    add_call(ix, 1, "2023-01-01T10:00:00Z");  /* expired */
-    add_call(ix, 2, "2024-05-20T10:00:00Z");  /* within 180 days */
-    add_call(ix, 3, "2023-01-02T10:00:00Z");  /* expired, held */
+    add_call(ix, 1, "2023-01-01T10:00:00Z"); /* expired */
+    add_call(ix, 2, "2024-05-20T10:00:00Z"); /* within 180 days */
+    add_call(ix, 3, "2023-01-02T10:00:00Z"); /* expired, held */
     CHECK_INT(retention_hold(ix, 3, "auditor1", "plainte"), 1);
     CHECK_INT(retention_hold(ix, 3, "auditor1", "plainte"), 0);
     CHECK_INT(retention_hold(ix, 99, "auditor1", ""), -2);
@@ -136,7 +135,8 @@ static void test_daily(const char *dir)
     CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls"), 3); /* before purge_hour */
     retention_daily(ix, &cfg, at("2024-06-01T03:00:00Z"), &day);
     CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls"), 2);
-    CHECK_INT(sql_int(ix, "SELECT group_concat(id, '') FROM (SELECT id FROM calls ORDER BY id)"), 23);
+    CHECK_INT(sql_int(ix, "SELECT group_concat(id, '') FROM (SELECT id FROM calls ORDER BY id)"),
+              23);
     CHECK_INT(sql_int(ix, "SELECT id FROM purged_calls WHERE reason = 'retention'"), 1);
     CHECK_INT(sql_int(ix, "SELECT count(*) FROM audit WHERE action = 'purge'"
                           " AND detail LIKE '%\"ids\":[1]%' ESCAPE '\\'"),
@@ -170,7 +170,7 @@ static void test_daily(const char *dir)
     CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls"), 4); /* 2, 3, 5 and one of the batch */
     CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls WHERE id >= 100"), 1);
     CHECK(!retention_daily(ix, &cfg, at("2024-06-04T05:00:01Z"), &day));
-    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls"), 1); /* only 2, not expired */
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls"), 1);             /* only 2, not expired */
     CHECK(!retention_daily(ix, &cfg, at("2024-06-04T06:00:00Z"), &day)); /* done today */
 
     /* A purge interrupted after its tombstone: finished by the next run, and no hold can
@@ -222,16 +222,11 @@ int main(void)
 
     /* Each bad value is an error naming the key. */
     static const char *const bad[] = {
-        "[retention]\ntags = litige\n",
-        "[retention]\ntags = litige:0\n",
-        "[retention]\ntags = li tige:x\n",
-        "[retention]\ntags = a:1, a:2\n",
-        "[retention]\ntags = b@d:3\n",
-        "[retention]\npurge_approval = maybe\n",
-        "[retention]\npurge_hour = 24\n",
-        "[retention]\ndefault_days = 0\n",
-        "[storage]\non_disk_full = panic\n",
-        "[storage]\nmin_free_percent = 100\n",
+        "[retention]\ntags = litige\n",      "[retention]\ntags = litige:0\n",
+        "[retention]\ntags = li tige:x\n",   "[retention]\ntags = a:1, a:2\n",
+        "[retention]\ntags = b@d:3\n",       "[retention]\npurge_approval = maybe\n",
+        "[retention]\npurge_hour = 24\n",    "[retention]\ndefault_days = 0\n",
+        "[storage]\non_disk_full = panic\n", "[storage]\nmin_free_percent = 100\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK_INT(write_config(path, bad[i]), 0);
