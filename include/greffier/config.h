@@ -158,10 +158,10 @@ struct config {
     unsigned retention_default_days; /* default 180 */
     struct retention_tag retention_tags[CONFIG_MAX_LIST];
     size_t nretention_tags;
-    bool public_body;      /* purges are eliminations of public archives, default no */
-    int purge_approval;    /* enum purge_approval, default auto */
+    bool public_body;   /* purges are eliminations of public archives, default no */
+    int purge_approval; /* enum purge_approval, default auto */
     char legal_basis[1024];
-    unsigned purge_hour;   /* local hour of the daemon's daily purge, default 3 */
+    unsigned purge_hour; /* local hour of the daemon's daily purge, default 3 */
 
     /* [rule NAME] sections, in file order */
     struct config_rule rules[RULES_MAX];

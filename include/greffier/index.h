@@ -92,15 +92,15 @@ int index_update_recording_file(struct index *ix, int64_t call_rowid, const char
                                 uint64_t bytes);
 /* `greffier reindex`: one sealed recording and what its file says. */
 struct reindex_file {
-    const char *path;          /* relative to the data directory */
-    const char *meta;          /* the decrypted metadata (JSON object), metalen bytes */
+    const char *path; /* relative to the data directory */
+    const char *meta; /* the decrypted metadata (JSON object), metalen bytes */
     size_t metalen;
     const struct number_plan *plan; /* to normalise the numbers for search */
-    double duration_s;         /* decoded from the audio */
-    unsigned sample_rate;      /* of the audio, when the metadata does not say */
-    uint64_t bytes;            /* of the sealed file */
+    double duration_s;              /* decoded from the audio */
+    unsigned sample_rate;           /* of the audio, when the metadata does not say */
+    uint64_t bytes;                 /* of the sealed file */
     char sha256[65];
-    bool truncated;            /* its last chunk is missing (a crash) */
+    bool truncated; /* its last chunk is missing (a crash) */
 };
 
 /* Rebuilds the call's rows from a recording's metadata (docs/FORMAT.md): 1 call and

@@ -552,8 +552,8 @@ struct word_choice {
     int value;
 };
 
-static bool parse_choice(const struct keyword *kw, const char *value, struct config *cfg,
-                         char *err, size_t errsize, const struct word_choice *choices, size_t n)
+static bool parse_choice(const struct keyword *kw, const char *value, struct config *cfg, char *err,
+                         size_t errsize, const struct word_choice *choices, size_t n)
 {
     char sh[SHOW_MAX * 4 + 8];
     size_t o = 0;
@@ -629,9 +629,10 @@ static bool parse_tag_periods(const struct keyword *kw, const char *value, struc
             days > kw->max) {
             if (colon)
                 *colon = ':';
-            snprintf(err, errsize, "%s: \"%s\" is not TAG:DAYS (a tag of letters, digits, _ - ., "
-                     "and %lu..%lu days)", kw->key, show_str(l.items[i], sh, sizeof(sh)), kw->min,
-                     kw->max);
+            snprintf(err, errsize,
+                     "%s: \"%s\" is not TAG:DAYS (a tag of letters, digits, _ - ., "
+                     "and %lu..%lu days)",
+                     kw->key, show_str(l.items[i], sh, sizeof(sh)), kw->min, kw->max);
             return false;
         }
         for (size_t j = 0; j < i; j++) {
@@ -651,8 +652,10 @@ static bool parse_tag_periods(const struct keyword *kw, const char *value, struc
 
 static void describe_tag_periods(const struct keyword *kw, FILE *out)
 {
-    fprintf(out, "# Values: up to %d TAG:DAYS items (DAYS %lu..%lu), separated by commas or "
-                 "spaces.\n", CONFIG_MAX_LIST, kw->min, kw->max);
+    fprintf(out,
+            "# Values: up to %d TAG:DAYS items (DAYS %lu..%lu), separated by commas or "
+            "spaces.\n",
+            CONFIG_MAX_LIST, kw->min, kw->max);
 }
 
 static const struct value_type t_uint = {parse_uint, describe_uint, false};
@@ -684,8 +687,7 @@ static const struct keyword keywords[] = {
     {"storage", "data_dir", &t_path, AT(data_dir), .def = "/var/lib/greffier",
      .help = "Directory holding the index, the recordings and the keys (greffier -d overrides "
              "it)."},
-    {"storage", "min_free_percent", &t_uint, AT(min_free_percent), .min = 1, .max = 99,
-     .def = "10",
+    {"storage", "min_free_percent", &t_uint, AT(min_free_percent), .min = 1, .max = 99, .def = "10",
      .help = "Free space of the data directory's file system, in percent, below which the "
              "capture daemon raises the disk_low alarm; below half of it, on_disk_full "
              "applies."},
@@ -754,8 +756,7 @@ static const struct keyword keywords[] = {
     {"media", "keep_early_media", &t_bool, AT(keep_early_media), .def = "yes",
      .help = "Record from the first early media (ringback, announcements after a 183) rather "
              "than from the answer; the index keeps the answer's offset in the file."},
-    {"media", "opus_bitrate", &t_uint, AT(opus_bitrate), .min = 6000, .max = 64000,
-     .def = "12000",
+    {"media", "opus_bitrate", &t_uint, AT(opus_bitrate), .min = 6000, .max = 64000, .def = "12000",
      .help = "Opus bit rate of a recording, both channels together, in bit/s. Each party is "
              "coded as its own mono stream, so neither leaks into the other's channel."},
     {"media", "opus_frame_ms", &t_frame_ms, AT(opus_frame_ms), .min = 20, .max = 60, .def = "60",
@@ -770,8 +771,7 @@ static const struct keyword keywords[] = {
     {"media", "reorder_slots", &t_uint, AT(reorder_slots), .min = 2, .max = 256, .def = "16",
      .help = "RTP packets held per stream to put reordered packets back in sequence."},
 
-    {"vault", "seal_interval", &t_seconds, AT(seal_interval_s), .min = 1, .max = 3600,
-     .def = "5",
+    {"vault", "seal_interval", &t_seconds, AT(seal_interval_s), .min = 1, .max = 3600, .def = "5",
      .help = "Recordings are sealed in 4 KiB chunks (about 2.7 s of audio at 12 kbit/s), each "
              "written as soon as it is full; at least this often the file is also flushed to "
              "disk (fdatasync), so a crash loses at most this long plus one chunk."},
@@ -785,8 +785,7 @@ static const struct keyword keywords[] = {
              "TLS. Empty: plain HTTP."},
     {"http", "tls_key", &t_string, AT(http_tls_key), .def = "",
      .help = "PEM private key of tls_cert (readable by the web service only)."},
-    {"http", "allow_plain_non_loopback", &t_bool, AT(http_allow_plain_non_loopback),
-     .def = "no",
+    {"http", "allow_plain_non_loopback", &t_bool, AT(http_allow_plain_non_loopback), .def = "no",
      .help = "Serve plain HTTP on an address other than loopback (passwords and recordings "
              "would cross the network in clear; only behind a TLS reverse proxy on the same "
              "host)."},
@@ -818,8 +817,7 @@ static const struct keyword keywords[] = {
     {"rules", "default", &t_rules_default, AT(rules_default), .def = "record",
      .help = "What happens to a call that no [rule NAME] section matches. Rules are "
              "[rule NAME] sections, tried in file order (see greffier.conf(5), RULES.md)."},
-    {"rules", "keep_metadata_of_unrecorded", &t_bool, AT(keep_metadata_of_unrecorded),
-     .def = "yes",
+    {"rules", "keep_metadata_of_unrecorded", &t_bool, AT(keep_metadata_of_unrecorded), .def = "yes",
      .help = "Keep the index entry (numbers, times, SIP messages) of a call that the rules "
              "did not record; no: such calls leave no trace but a counter."},
 
