@@ -256,6 +256,23 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$T/mnt" && mount -t tmpfs -o size=8m tmpfs "$
     [ "$(sql "$F" "SELECT active FROM alarms WHERE name = 'disk_low'")" = 0 ] || bad "disk_low alarm not cleared"
     [ -n "$(find "$F/recordings" -type f 2>/dev/null)" ] || bad "no recording once space is back"
     step "disk full (stop): calls indexed, not recorded, counted; disk_low raised then cleared"
+
+    # purge_oldest: the recordings not on hold go, oldest first, reason disk_full.
+    printf '[storage]\nmin_free_percent = 40\non_disk_full = purge_oldest\n' >"$T/disk2.conf"
+    mapfile -t OLDREC < <("$BIN" -d "$F" verify --all 2>/dev/null | awk '$2 == "ok" { print $1 }')
+    [ "${#OLDREC[@]}" -ge 2 ] || bad "purge_oldest: too few recordings to start from"
+    "$BIN" -d "$F" hold "${OLDREC[0]}" --reason "gel" >/dev/null || bad "hold on tmpfs"
+    avail=$(df -B1 --output=avail "$MNT" | tail -1)
+    head -c $((avail - size / 10)) /dev/zero >"$MNT/ballast"
+    "$BIN" -c "$T/disk2.conf" -d "$F" import "$T/new.pcap" >/dev/null 2>"$T/df2.err" || bad "import (purge_oldest): exit $?"
+    want=$(( ${#OLDREC[@]} - 1 ))
+    [ "$(sql "$F" "SELECT count(*) FROM purged_calls WHERE reason = 'disk_full' AND had_recording = 1")" = "$want" ] ||
+        bad "purge_oldest: $(sql "$F" "SELECT count(*) FROM purged_calls WHERE reason = 'disk_full'") purged, want $want"
+    case " $(ids "$F") " in *" ${OLDREC[0]} "*) ;; *) bad "purge_oldest purged the held call" ;; esac
+    [ "$(find "$F/recordings" -type f | wc -l)" = 1 ] || bad "purge_oldest: files left: $(find "$F/recordings" -type f | wc -l)"
+    "$BIN" -d "$F" audit verify >/dev/null 2>&1 || bad "audit verify after purge_oldest"
+    rm -f "$MNT/ballast"
+    step "disk full (purge_oldest): every recording not on hold purged (disk_full tombstones), the held one kept"
 else
     echo "skipped: disk full (needs root to mount a tmpfs)"
 fi
