@@ -118,10 +118,10 @@ struct purge_result {
     size_t finished; /* purges a crash had interrupted, completed first */
 };
 
-/* Purges every item of l not on hold: tombstone (with proposal_ref when > 0), file, rows,
- * then one audit row (user, action "purge", detail with the reason, counts and ids, and
- * note when not NULL), then the free pages and the search index are scrubbed so that
- * the purged numbers are not left in the database file.  0, or -1 (logged; what was
+/* Purges every item of l not on hold, by batches of 200: tombstones (with proposal_ref
+ * when > 0), files, rows and the batch's audit row (user, action "purge", detail with the
+ * reason, counts and ids, and note when not NULL); then the free pages and the search
+ * index are scrubbed so that the purged numbers are not left in the database file.  0, or -1 (logged; what was
  * done stays done and the next run finishes it). */
 int retention_purge(struct index *ix, const char *data_dir, const struct purge_list *l,
                     enum purge_reason reason, int64_t proposal_ref, const char *user,

@@ -33,6 +33,8 @@
 #include "greffier/retention.h"
 #include "greffier/timefmt.h"
 
+enum { PURGE_BATCH = 200 }; /* calls per write transaction and audit row */
+
 const char *purge_reason_name(enum purge_reason r)
 {
     switch (r) {
@@ -274,18 +276,12 @@ error:
     return -1;
 }
 
-int retention_purge(struct index *ix, const char *data_dir, const struct purge_list *l,
-                    enum purge_reason reason, int64_t proposal_ref, const char *user,
-                    const char *note, struct purge_result *res)
+/* One batch: tombstones, files, rows and its audit row (detail counts this batch). */
+static int purge_batch(struct index *ix, const char *data_dir, const struct purge_list *l,
+                       enum purge_reason reason, int64_t proposal_ref, const char *user,
+                       const char *note, struct purge_result *res)
 {
     sqlite3 *db = index_sqlite(ix);
-    memset(res, 0, sizeof(*res));
-    long fin = retention_finish_interrupted(ix, data_dir);
-    if (fin < 0)
-        return -1;
-    res->finished = (size_t)fin;
-    if (l->n == 0)
-        return 0;
     bool *marked = calloc(l->n, sizeof(*marked));
     if (!marked)
         return -1;
@@ -308,13 +304,41 @@ int retention_purge(struct index *ix, const char *data_dir, const struct purge_l
     char *detail = audit_detail(l, marked, purge_reason_name(reason), res, proposal_ref, note);
     ret = delete_rows(db, ix, l, marked, user, "purge", detail);
     free(detail);
-    if (ret == 0) {
-        scrub(db);
-        log_msg(LOG_NOTICE, "retention: purged %zu calls (%s), %zu files, %llu bytes", res->purged,
-                purge_reason_name(reason), res->files, (unsigned long long)res->bytes);
-    }
 out:
     free(marked);
+    return ret;
+}
+
+int retention_purge(struct index *ix, const char *data_dir, const struct purge_list *l,
+                    enum purge_reason reason, int64_t proposal_ref, const char *user,
+                    const char *note, struct purge_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    long fin = retention_finish_interrupted(ix, data_dir);
+    if (fin < 0)
+        return -1;
+    res->finished = (size_t)fin;
+    if (l->n == 0)
+        return 0;
+    /* Batches keep each write transaction short: the capture daemon, writing the index
+     * at the same time, waits at most its busy timeout for the lock. */
+    int ret = 0;
+    for (size_t at = 0; at < l->n && ret == 0; at += PURGE_BATCH) {
+        struct purge_list part = {.v = l->v + at,
+                                  .n = l->n - at < PURGE_BATCH ? l->n - at : PURGE_BATCH};
+        struct purge_result r = {0};
+        ret = purge_batch(ix, data_dir, &part, reason, proposal_ref, user, note, &r);
+        res->purged += r.purged;
+        res->skipped_held += r.skipped_held;
+        res->files += r.files;
+        res->bytes += r.bytes;
+    }
+    if (res->purged > 0)
+        scrub(index_sqlite(ix));
+    log_msg(ret == 0 ? LOG_NOTICE : LOG_ERR,
+            "retention: purged %zu calls (%s), %zu files, %llu bytes%s", res->purged,
+            purge_reason_name(reason), res->files, (unsigned long long)res->bytes,
+            ret == 0 ? "" : "; then failed (see above): the next purge goes on");
     return ret;
 }
 
