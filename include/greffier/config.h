@@ -69,11 +69,28 @@ struct config_rule {
     size_t ntags;
 };
 
+/* [storage] on_disk_full: what the capture daemon does when the disk is nearly full. */
+enum disk_full_action {
+    DISK_FULL_STOP = 0,     /* new calls are indexed but not recorded */
+    DISK_FULL_PURGE_OLDEST, /* the oldest recordings not on hold are purged first */
+};
+
+/* [retention] purge_approval: AUTO follows public_body (required for a public body). */
+enum purge_approval { PURGE_APPROVAL_AUTO = 0, PURGE_APPROVAL_NONE, PURGE_APPROVAL_REQUIRED };
+
+/* [retention] tags: "litige:3650" keeps calls tagged litige 3650 days. */
+struct retention_tag {
+    char tag[RULE_TAG_SIZE];
+    unsigned days;
+};
+
 struct config {
     char path[4096]; /* file it was read from, empty for built-in defaults */
 
     /* [storage] */
     char data_dir[4096]; /* default /var/lib/greffier */
+    unsigned min_free_percent; /* below it the disk_low alarm is raised, default 10 */
+    int on_disk_full;          /* enum disk_full_action, default stop */
 
     /* [capture] */
     char interfaces[CONFIG_MAX_LIST][64];
@@ -137,6 +154,15 @@ struct config {
     int rules_default; /* enum rules_action: RULES_RECORD or RULES_SKIP */
     bool keep_metadata_of_unrecorded; /* default yes */
 
+    /* [retention] (src/retention/, docs/RETENTION.md) */
+    unsigned retention_default_days; /* default 180 */
+    struct retention_tag retention_tags[CONFIG_MAX_LIST];
+    size_t nretention_tags;
+    bool public_body;   /* purges are eliminations of public archives, default no */
+    int purge_approval; /* enum purge_approval, default auto */
+    char legal_basis[1024];
+    unsigned purge_hour; /* local hour of the daemon's daily purge, default 3 */
+
     /* [rule NAME] sections, in file order */
     struct config_rule rules[RULES_MAX];
     size_t nrules;
@@ -162,6 +188,9 @@ void config_write_defaults(FILE *out);
  * (the daemon's SIGHUP reload reports what changed and what needs a restart). */
 void config_diff(const struct config *a, const struct config *b,
                  void (*changed)(void *user, const char *section, const char *key), void *user);
+
+/* True when purges need an approved proposal (purge_approval, or a public body). */
+bool config_purge_approval_required(const struct config *cfg);
 
 /* True when addr is inside one of the trunk networks. */
 bool config_is_trunk(const struct config *cfg, const struct ip_addr *addr);

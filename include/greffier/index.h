@@ -14,6 +14,7 @@
 
 #include "greffier/call.h"
 #include "greffier/media_result.h"
+#include "greffier/number.h"
 #include "greffier/packet.h"
 
 struct index;
@@ -89,6 +90,25 @@ long index_recording_ids(struct index *ix, int64_t **ids);
  * and size.  Returns 0, -1 when there is no such recording or on error (logged). */
 int index_update_recording_file(struct index *ix, int64_t call_rowid, const char *sha256,
                                 uint64_t bytes);
+/* `greffier reindex`: one sealed recording and what its file says. */
+struct reindex_file {
+    const char *path; /* relative to the data directory */
+    const char *meta; /* the decrypted metadata (JSON object), metalen bytes */
+    size_t metalen;
+    const struct number_plan *plan; /* to normalise the numbers for search */
+    double duration_s;              /* decoded from the audio */
+    unsigned sample_rate;           /* of the audio, when the metadata does not say */
+    uint64_t bytes;                 /* of the sealed file */
+    char sha256[65];
+    bool truncated; /* its last chunk is missing (a crash) */
+};
+
+/* Rebuilds the call's rows from a recording's metadata (docs/FORMAT.md): 1 call and
+ * recording added, 2 recording added to a call already indexed without one, 0 already
+ * indexed (the path, or the call with a recording: left alone), -2 the metadata names no
+ * call, -1 on error (logged; nothing written). */
+int index_reindex_recording(struct index *ix, const struct reindex_file *f);
+
 /* The waveform of a call's recording: per_second buckets, each of four int8 values
  * (channel 0 min, max, channel 1 min, max).  Returns 1 with *peaks (malloc'd, caller
  * frees; NULL when none was stored) and *npeaks buckets, 0 when the call exists without a
@@ -105,6 +125,14 @@ struct sqlite3 *index_sqlite(struct index *ix);
  * array of messages here, not their count).  Returns 1, 0 when there is no such call
  * (nothing written), -1 on error. */
 long index_show_call(struct index *ix, int64_t call_rowid, FILE *out);
+/* The same, with members added by another stage: extra(ix, user, w, call_rowid) writes them
+ * into the call object before it is closed (retention_call_json adds "retention");
+ * a negative return marks the document incomplete. */
+struct json_writer;
+typedef int index_call_extra_fn(struct index *ix, void *user, struct json_writer *w,
+                                int64_t call_rowid);
+long index_show_call_ext(struct index *ix, int64_t call_rowid, FILE *out,
+                         index_call_extra_fn *extra, void *user);
 
 /* The streams that matched no call, oldest first, as a JSON array.  Returns their
  * number, -1 on error. */

@@ -45,6 +45,12 @@ void media_tick(struct media *m, pkt_time_t now,
  * anything is dropped; it applies to the recordings in progress and to new ones. */
 void media_set_complexity(struct media *m, unsigned complexity);
 unsigned media_complexity(const struct media *m);
+/* [storage] on_disk_full = stop: while full, calls are indexed but no new recording
+ * starts (media state "disk_full", counted); recordings in progress go on. */
+void media_set_disk_full(struct media *m, bool full);
+/* True once after a recording failed for lack of space (ENOSPC), so that the daemon
+ * applies [storage] on_disk_full at once. */
+bool media_disk_full_seen(struct media *m);
 
 /* End of input: hands every unmatched stream to fn. */
 void media_drain_unmatched(struct media *m,

@@ -31,6 +31,13 @@ void pipeline_frame(struct pipeline *p, int linktype, pkt_time_t ts, const uint8
 void pipeline_idle(struct pipeline *p, pkt_time_t wall_now);
 /* A capture file could not be read to its end. */
 void pipeline_count_read_error(struct pipeline *p);
+/* Commits the index writes batched so far (before a purge, which needs its own
+ * transactions). */
+void pipeline_commit(struct pipeline *p);
+/* See media_set_disk_full(). */
+void pipeline_set_disk_full(struct pipeline *p, bool full);
+/* See media_disk_full_seen(). */
+bool pipeline_disk_full_seen(struct pipeline *p);
 /* End of input: finishes open calls (interrupted: the daemon is stopping), commits, frees. */
 void pipeline_finish(struct pipeline *p, bool interrupted);
 

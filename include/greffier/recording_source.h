@@ -57,4 +57,8 @@ enum recording_state {
 enum recording_state recording_check(const char *data_dir, const struct recording_info *info,
                                      bool *keyed, char *err, size_t errsize);
 
+/* SHA-256 (lowercase hex, 65 bytes) and size of the whole file on fd, read from its
+ * current offset.  0, or -1 (errno set). */
+int recording_hash_fd(int fd, char sha256[65], uint64_t *bytes);
+
 #endif

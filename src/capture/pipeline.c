@@ -377,6 +377,21 @@ void pipeline_idle(struct pipeline *p, pkt_time_t wall_now)
     }
 }
 
+void pipeline_commit(struct pipeline *p)
+{
+    commit(p);
+}
+
+void pipeline_set_disk_full(struct pipeline *p, bool full)
+{
+    media_set_disk_full(p->media, full);
+}
+
+bool pipeline_disk_full_seen(struct pipeline *p)
+{
+    return media_disk_full_seen(p->media);
+}
+
 void pipeline_count_read_error(struct pipeline *p)
 {
     COUNT(p->counters, pcap_read_errors);

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "greffier/index.h"
+#include "greffier/retention.h"
 
 #define CALL_USAGE "[-d DIR] call ID [--json]"
 
@@ -60,7 +61,7 @@ int cmd_call(struct cli *cli, int argc, char **argv)
     struct index *ix = cli_open_index(cli);
     if (!ix)
         return EXIT_FAIL;
-    long found = index_show_call(ix, id, stdout);
+    long found = index_show_call_ext(ix, id, stdout, retention_call_json, &cli->cfg);
     index_close(ix);
     if (found == 0)
         fprintf(stderr, "greffier: call: no call with id %lld\n", (long long)id);

@@ -29,16 +29,19 @@
 
 #include "cli.h"
 #include "greffier/capture_live.h"
+#include "greffier/clock.h"
 #include "greffier/index.h"
 #include "greffier/log.h"
 #include "greffier/pipeline.h"
 #include "greffier/privdrop.h"
+#include "greffier/retention.h"
 #include "greffier/sdnotify.h"
 #include "greffier/vault.h"
 
 enum {
-    POLL_MS = 250,        /* longest wait for packets: timers and signals are this late */
-    SUMMARY_EVERY_S = 60, /* the stats line, and the most often drops are logged */
+    POLL_MS = 250,          /* longest wait for packets: timers and signals are this late */
+    SUMMARY_EVERY_S = 60,   /* the stats line, and the most often drops are logged */
+    RETENTION_EVERY_S = 60, /* the disk check, and the look at the clock for the purge */
 };
 
 /* Set by the signal handlers only: the unavoidable global state of a daemon. */
@@ -64,6 +67,7 @@ struct daemon {
     struct counters at_summary;
     uint64_t unlogged_kernel, unlogged_iface;
     int64_t drops_logged_at; /* monotonic ms, 0 when never */
+    long purged_day;         /* the day of the last daily purge (retention_daily) */
 };
 
 static int64_t mono_ms(void)
@@ -226,6 +230,17 @@ static void setup_signals(struct daemon *d)
         sigdelset(&d->wait_mask, sigs[i]);
 }
 
+/* Disk space and the daily purge (src/retention/daemon.c), between two index
+ * transactions: the purge commits its own.  write_failed: a recording write failed with
+ * ENOSPC, which applies [storage] on_disk_full whatever statvfs says. */
+static bool retention_step(struct daemon *d, bool write_failed)
+{
+    const struct config *cfg = &d->cli->cfg;
+    pipeline_commit(d->p);
+    pipeline_set_disk_full(d->p, retention_disk_check(d->ix, cfg, write_failed) == DISK_FULL);
+    return retention_daily(d->ix, cfg, clock_now(), &d->purged_day);
+}
+
 static int run_loop(struct daemon *d)
 {
     const struct config *cfg = &d->cli->cfg;
@@ -237,6 +252,7 @@ static int run_loop(struct daemon *d)
     int64_t next_stats = now + (int64_t)cfg->stats_interval_s * 1000;
     int64_t next_summary = now + SUMMARY_EVERY_S * 1000;
     int64_t next_ping = now;
+    int64_t next_retention = now;
     char err[1024];
 
     while (!stop_signal) {
@@ -253,6 +269,12 @@ static int run_loop(struct daemon *d)
         if (now >= next_stats) {
             read_stats(d, now);
             next_stats = now + (int64_t)cfg->stats_interval_s * 1000;
+        }
+        bool enospc = pipeline_disk_full_seen(d->p); /* a write failed: check now */
+        if (now >= next_retention || enospc) {
+            /* A purge larger than one batch goes on at the next turn of the loop. */
+            bool more = retention_step(d, enospc);
+            next_retention = mono_ms() + (more ? 0 : RETENTION_EVERY_S * 1000);
         }
         if (now >= next_summary) {
             log_summary(d);

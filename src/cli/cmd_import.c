@@ -9,6 +9,7 @@
 #include "greffier/index.h"
 #include "greffier/log.h"
 #include "greffier/pipeline.h"
+#include "greffier/retention.h"
 #include "greffier/vault.h"
 
 struct index *cli_open_index(struct cli *cli)
@@ -53,6 +54,8 @@ int cmd_import(struct cli *cli, int argc, char **argv)
         cli_usage_error("import: out of memory");
         return EXIT_FAIL;
     }
+    /* The capture daemon checks each minute; an import, once before it writes. */
+    pipeline_set_disk_full(p, retention_disk_check(ix, &cli->cfg, false) == DISK_FULL);
     int status = EXIT_OK;
     for (int i = first; i < argc; i++) {
         char err[1024];

@@ -546,7 +546,122 @@ static void describe_timezone(const struct keyword *kw, FILE *out)
     fputs("# Values: a time zone name of the TZ database (Europe/Paris), or empty.\n", out);
 }
 
+/* A keyword whose value is one word of a fixed list, stored as its index (an enum). */
+struct word_choice {
+    const char *word;
+    int value;
+};
+
+static bool parse_choice(const struct keyword *kw, const char *value, struct config *cfg, char *err,
+                         size_t errsize, const struct word_choice *choices, size_t n)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    size_t o = 0;
+    char list[128] = "";
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(value, choices[i].word) == 0) {
+            *(int *)field(cfg, kw) = choices[i].value;
+            return true;
+        }
+        int w = snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", choices[i].word);
+        if (w > 0 && (size_t)w < sizeof(list) - o)
+            o += (size_t)w;
+    }
+    snprintf(err, errsize, "%s: \"%s\" is not one of %s", kw->key, show_str(value, sh, sizeof(sh)),
+             list);
+    return false;
+}
+
+static const struct word_choice disk_full_words[] = {
+    {"stop", DISK_FULL_STOP},
+    {"purge_oldest", DISK_FULL_PURGE_OLDEST},
+};
+static const struct word_choice approval_words[] = {
+    {"auto", PURGE_APPROVAL_AUTO},
+    {"none", PURGE_APPROVAL_NONE},
+    {"required", PURGE_APPROVAL_REQUIRED},
+};
+
+static bool parse_disk_full(const struct keyword *kw, const char *value, struct config *cfg,
+                            char *err, size_t errsize)
+{
+    return parse_choice(kw, value, cfg, err, errsize, disk_full_words,
+                        sizeof(disk_full_words) / sizeof(disk_full_words[0]));
+}
+
+static void describe_disk_full(const struct keyword *kw, FILE *out)
+{
+    (void)kw;
+    fputs("# One of: stop, purge_oldest.\n", out);
+}
+
+static bool parse_approval(const struct keyword *kw, const char *value, struct config *cfg,
+                           char *err, size_t errsize)
+{
+    return parse_choice(kw, value, cfg, err, errsize, approval_words,
+                        sizeof(approval_words) / sizeof(approval_words[0]));
+}
+
+static void describe_approval(const struct keyword *kw, FILE *out)
+{
+    (void)kw;
+    fputs("# One of: auto (required when public_body = yes, else none), none, required.\n", out);
+}
+
+/* "TAG:DAYS, TAG:DAYS": the retention of calls carrying a tag. */
+static bool parse_tag_periods(const struct keyword *kw, const char *value, struct config *cfg,
+                              char *err, size_t errsize)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    struct list l;
+    struct retention_tag periods[CONFIG_MAX_LIST];
+    if (!split_list(kw, value, &l, err, errsize))
+        return false;
+    memset(periods, 0, sizeof(periods));
+    for (size_t i = 0; i < l.n; i++) {
+        char *colon = strchr(l.items[i], ':');
+        unsigned long days = 0;
+        const char *end = NULL;
+        if (colon)
+            *colon = '\0';
+        if (!colon || !rules_name_valid(l.items[i]) || strlen(l.items[i]) >= RULE_TAG_SIZE ||
+            !read_decimal(colon + 1, &days, &end) || *end != '\0' || days < kw->min ||
+            days > kw->max) {
+            if (colon)
+                *colon = ':';
+            snprintf(err, errsize,
+                     "%s: \"%s\" is not TAG:DAYS (a tag of letters, digits, _ - ., "
+                     "and %lu..%lu days)",
+                     kw->key, show_str(l.items[i], sh, sizeof(sh)), kw->min, kw->max);
+            return false;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(periods[j].tag, l.items[i]) == 0) {
+                snprintf(err, errsize, "%s: tag \"%s\" is listed twice", kw->key,
+                         show_str(l.items[i], sh, sizeof(sh)));
+                return false;
+            }
+        }
+        memcpy(periods[i].tag, l.items[i], strlen(l.items[i]) + 1);
+        periods[i].days = (unsigned)days;
+    }
+    memcpy(field(cfg, kw), periods, sizeof(periods));
+    *count_field(cfg, kw) = l.n;
+    return true;
+}
+
+static void describe_tag_periods(const struct keyword *kw, FILE *out)
+{
+    fprintf(out,
+            "# Values: up to %d TAG:DAYS items (DAYS %lu..%lu), separated by commas or "
+            "spaces.\n",
+            CONFIG_MAX_LIST, kw->min, kw->max);
+}
+
 static const struct value_type t_uint = {parse_uint, describe_uint, false};
+static const struct value_type t_disk_full = {parse_disk_full, describe_disk_full, false};
+static const struct value_type t_approval = {parse_approval, describe_approval, false};
+static const struct value_type t_tag_periods = {parse_tag_periods, describe_tag_periods, false};
 static const struct value_type t_frame_ms = {parse_frame_ms, describe_frame_ms, false};
 static const struct value_type t_seconds = {parse_seconds, describe_seconds, false};
 static const struct value_type t_ports = {parse_ports, describe_ports, false};
@@ -572,6 +687,15 @@ static const struct keyword keywords[] = {
     {"storage", "data_dir", &t_path, AT(data_dir), .def = "/var/lib/greffier",
      .help = "Directory holding the index, the recordings and the keys (greffier -d overrides "
              "it)."},
+    {"storage", "min_free_percent", &t_uint, AT(min_free_percent), .min = 1, .max = 99, .def = "10",
+     .help = "Free space of the data directory's file system, in percent, below which the "
+             "capture daemon raises the disk_low alarm; below half of it, on_disk_full "
+             "applies."},
+    {"storage", "on_disk_full", &t_disk_full, AT(on_disk_full), .def = "stop",
+     .help = "When free space falls below half of min_free_percent (or a write fails for lack "
+             "of space): stop = new calls are still indexed but not recorded (counted); "
+             "purge_oldest = the oldest recordings not on legal hold are purged until the "
+             "threshold is met again."},
 
     {"capture", "interfaces", &t_names, LIST(interfaces, ninterfaces), .def = "",
      .help = "Network interfaces to capture on; empty captures on all of them (the pcap "
@@ -632,8 +756,7 @@ static const struct keyword keywords[] = {
     {"media", "keep_early_media", &t_bool, AT(keep_early_media), .def = "yes",
      .help = "Record from the first early media (ringback, announcements after a 183) rather "
              "than from the answer; the index keeps the answer's offset in the file."},
-    {"media", "opus_bitrate", &t_uint, AT(opus_bitrate), .min = 6000, .max = 64000,
-     .def = "12000",
+    {"media", "opus_bitrate", &t_uint, AT(opus_bitrate), .min = 6000, .max = 64000, .def = "12000",
      .help = "Opus bit rate of a recording, both channels together, in bit/s. Each party is "
              "coded as its own mono stream, so neither leaks into the other's channel."},
     {"media", "opus_frame_ms", &t_frame_ms, AT(opus_frame_ms), .min = 20, .max = 60, .def = "60",
@@ -648,8 +771,7 @@ static const struct keyword keywords[] = {
     {"media", "reorder_slots", &t_uint, AT(reorder_slots), .min = 2, .max = 256, .def = "16",
      .help = "RTP packets held per stream to put reordered packets back in sequence."},
 
-    {"vault", "seal_interval", &t_seconds, AT(seal_interval_s), .min = 1, .max = 3600,
-     .def = "5",
+    {"vault", "seal_interval", &t_seconds, AT(seal_interval_s), .min = 1, .max = 3600, .def = "5",
      .help = "Recordings are sealed in 4 KiB chunks (about 2.7 s of audio at 12 kbit/s), each "
              "written as soon as it is full; at least this often the file is also flushed to "
              "disk (fdatasync), so a crash loses at most this long plus one chunk."},
@@ -663,8 +785,7 @@ static const struct keyword keywords[] = {
              "TLS. Empty: plain HTTP."},
     {"http", "tls_key", &t_string, AT(http_tls_key), .def = "",
      .help = "PEM private key of tls_cert (readable by the web service only)."},
-    {"http", "allow_plain_non_loopback", &t_bool, AT(http_allow_plain_non_loopback),
-     .def = "no",
+    {"http", "allow_plain_non_loopback", &t_bool, AT(http_allow_plain_non_loopback), .def = "no",
      .help = "Serve plain HTTP on an address other than loopback (passwords and recordings "
              "would cross the network in clear; only behind a TLS reverse proxy on the same "
              "host)."},
@@ -696,10 +817,35 @@ static const struct keyword keywords[] = {
     {"rules", "default", &t_rules_default, AT(rules_default), .def = "record",
      .help = "What happens to a call that no [rule NAME] section matches. Rules are "
              "[rule NAME] sections, tried in file order (see greffier.conf(5), RULES.md)."},
-    {"rules", "keep_metadata_of_unrecorded", &t_bool, AT(keep_metadata_of_unrecorded),
-     .def = "yes",
+    {"rules", "keep_metadata_of_unrecorded", &t_bool, AT(keep_metadata_of_unrecorded), .def = "yes",
      .help = "Keep the index entry (numbers, times, SIP messages) of a call that the rules "
              "did not record; no: such calls leave no trace but a counter."},
+
+    {"retention", "default_days", &t_uint, AT(retention_default_days), .min = 1, .max = 36500,
+     .def = "180",
+     .help = "Days a call (its recording and its index entry) is kept after its end, unless "
+             "a rule's retention, a tag period or a legal hold says otherwise (180: the CNIL's "
+             "usual limit for recordings kept for quality and training; see RETENTION.md)."},
+    {"retention", "tags", &t_tag_periods, LIST(retention_tags, nretention_tags), .min = 1,
+     .max = 36500, .def = "",
+     .help = "Retention of calls carrying a tag, as TAG:DAYS items (litige:3650, "
+             "formation:30); when several apply the longest wins. A rule's retention comes "
+             "before them."},
+    {"retention", "public_body", &t_bool, AT(public_body), .def = "no",
+     .help = "The site is a French public body: its recordings are public archives, whose "
+             "elimination needs the visa of the archives service (see purge_approval)."},
+    {"retention", "purge_approval", &t_approval, AT(purge_approval), .def = "auto",
+     .help = "required: expired calls are purged only through an approved purge proposal "
+             "(greffier purge --propose, then --approve N --visa REF); none: purges run as "
+             "soon as calls expire."},
+    {"retention", "legal_basis", &t_string, AT(legal_basis),
+     .def = "Recommandation de la CNIL relative à l'écoute et à l'enregistrement des appels "
+            "sur le lieu de travail : conservation des enregistrements 6 mois au plus (180 "
+            "jours)",
+     .help = "The legal basis of the retention periods, printed on the elimination slip."},
+    {"retention", "purge_hour", &t_uint, AT(purge_hour), .min = 0, .max = 23, .def = "3",
+     .help = "Local hour at which the capture daemon purges expired calls each day (or, with "
+             "approval required, raises the purge_proposal_due alarm)."},
 };
 
 enum { NKEYWORDS = sizeof(keywords) / sizeof(keywords[0]) };
@@ -802,6 +948,13 @@ void config_diff(const struct config *a, const struct config *b,
     /* Rules are read into zeroed slots, so equal rules are equal bytes. */
     if (a->nrules != b->nrules || memcmp(a->rules, b->rules, a->nrules * sizeof(a->rules[0])) != 0)
         changed(user, "rule", "*");
+}
+
+bool config_purge_approval_required(const struct config *cfg)
+{
+    if (cfg->purge_approval == PURGE_APPROVAL_AUTO)
+        return cfg->public_body;
+    return cfg->purge_approval == PURGE_APPROVAL_REQUIRED;
 }
 
 bool config_is_trunk(const struct config *cfg, const struct ip_addr *addr)

@@ -110,6 +110,9 @@ route_fn route_calls, route_call, route_call_audio, route_call_peaks;
 route_fn route_healthz, route_audit;
 route_fn route_export;
 route_fn route_ui_index, route_ui_js, route_ui_css;
+route_fn route_retention, route_purge, route_purge_propose, route_purge_slip_csv,
+    route_purge_slip_html, route_purge_approve, route_call_hold, route_call_hold_lift,
+    route_ui_retention_js;
 
 /* ui_assets.c (generated from src/http/ui/ at build time) */
 struct ui_asset {

@@ -24,6 +24,7 @@
 #include "greffier/log.h"
 #include "greffier/number.h"
 #include "greffier/recording_source.h"
+#include "greffier/retention.h"
 #include "greffier/timefmt.h"
 #include "http_int.h"
 
@@ -196,7 +197,7 @@ enum MHD_Result route_calls(struct http_req *rq)
 static long show_call(struct http_req *rq, void *arg, FILE *out)
 {
     (void)arg;
-    return index_show_call(rq->srv->ix, rq->id, out);
+    return index_show_call_ext(rq->srv->ix, rq->id, out, retention_call_json, &rq->srv->cfg);
 }
 
 static enum MHD_Result no_call(struct http_req *rq)

@@ -58,10 +58,19 @@ static const struct route routes[] = {
     {"GET", "/api/calls/{id}/peaks", route_call_peaks, ROLES_SEARCH},
     {"GET", "/api/audit", route_audit, ROLES_AUDIT},
     {"POST", "/api/export", route_export, ROLE_AUDITOR},
+    {"GET", "/api/retention", route_retention, ROLE_ADMIN},
+    {"POST", "/api/purge", route_purge, ROLE_ADMIN},
+    {"POST", "/api/purge/proposals", route_purge_propose, ROLE_ADMIN},
+    {"GET", "/api/purge/proposals/{id}/slip.csv", route_purge_slip_csv, ROLE_ADMIN},
+    {"GET", "/api/purge/proposals/{id}/slip.html", route_purge_slip_html, ROLE_ADMIN},
+    {"POST", "/api/purge/proposals/{id}/approve", route_purge_approve, ROLE_ADMIN},
+    {"POST", "/api/calls/{id}/hold", route_call_hold, ROLE_AUDITOR},
+    {"DELETE", "/api/calls/{id}/hold", route_call_hold_lift, ROLE_AUDITOR},
     {"GET", "/", route_ui_index, 0},
     {"GET", "/index.html", route_ui_index, 0},
     {"GET", "/app.js", route_ui_js, 0},
     {"GET", "/app.css", route_ui_css, 0},
+    {"GET", "/retention.js", route_ui_retention_js, 0},
 };
 
 /* Per connection: the request body as it arrives. */

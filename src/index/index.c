@@ -30,15 +30,19 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT store_call",
     [ST_RELEASE] = "RELEASE store_call",
     [ST_ROLLBACK_TO] = "ROLLBACK TO store_call",
+    /* The id is never one a purged call had: a tombstone (purged_calls) keeps it, and
+     * SQLite alone would hand out max(id) + 1 again after the newest call is purged. */
     [ST_INSERT_CALL] =
-        "INSERT INTO calls (call_id, start_us, answer_us, end_us, last_activity_us, status,"
+        "INSERT INTO calls (id, call_id, start_us, answer_us, end_us, last_activity_us, status,"
         " sip_code, direction, end_reason, partial, transport,"
         " caller, caller_norm, caller_name, caller_uri,"
         " callee, callee_norm, callee_name, callee_uri,"
         " redirecting, redirecting_norm, redirecting_name, redirecting_uri,"
         " caller_ip, caller_port, callee_ip, callee_port, ua_caller, ua_callee,"
         " from_tag, to_tag, messages_dropped)"
-        " VALUES (:call_id, :start_us, :answer_us, :end_us, :last_activity_us, :status,"
+        " VALUES (1 + max(coalesce((SELECT max(id) FROM calls), 0),"
+        " coalesce((SELECT max(id) FROM purged_calls), 0)),"
+        " :call_id, :start_us, :answer_us, :end_us, :last_activity_us, :status,"
         " :sip_code, :direction, :end_reason, :partial, :transport,"
         " :caller, :caller_norm, :caller_name, :caller_uri,"
         " :callee, :callee_norm, :callee_name, :callee_uri,"

@@ -174,6 +174,12 @@ out:
 
 long index_show_call(struct index *ix, int64_t call_rowid, FILE *out)
 {
+    return index_show_call_ext(ix, call_rowid, out, NULL, NULL);
+}
+
+long index_show_call_ext(struct index *ix, int64_t call_rowid, FILE *out,
+                         index_call_extra_fn *extra, void *user)
+{
     static const char where[] = " AND c.id = :id";
     char sql[4096];
     sqlite3_stmt *st = NULL;
@@ -212,6 +218,8 @@ long index_show_call(struct index *ix, int64_t call_rowid, FILE *out)
     if (json_rows(ix, &w, "sip_messages", sql_messages, call_rowid, json_message, NULL) != 0)
         failed = true;
     if (json_offers(ix, &w, call_rowid) != 0)
+        failed = true;
+    if (extra && extra(ix, user, &w, call_rowid) < 0)
         failed = true;
     json_object_end(&w);
     if (json_finish(&w) != 0) {

@@ -349,6 +349,24 @@ unsigned media_complexity(const struct media *m)
     return m->complexity;
 }
 
+bool media_disk_full_seen(struct media *m)
+{
+    bool seen = m->disk_full_seen;
+    m->disk_full_seen = false;
+    return seen;
+}
+
+void media_set_disk_full(struct media *m, bool full)
+{
+    if (m->disk_full == full)
+        return;
+    if (full)
+        log_msg(LOG_ERR, "media: disk full: new calls are indexed but not recorded");
+    else
+        log_msg(LOG_NOTICE, "media: disk space is back: new calls are recorded again");
+    m->disk_full = full;
+}
+
 void media_drain_unmatched(struct media *m,
                            void (*fn)(void *user, const struct media_stream_result *s),
                            void *user)

@@ -98,6 +98,7 @@ struct call_media {
     struct expectation *exps;
     struct media_stream *streams;
     bool encrypted;   /* SRTP without visible keys */
+    bool disk_full;   /* its recording was not started: the disk was full (stop) */
     bool on_hold[2];
 
     /* The recording rules' decision, made once: at the first audio, or at the end for a
@@ -126,6 +127,8 @@ struct media {
     char data_dir[4096];
     unsigned frame_ms;
     unsigned complexity; /* the encoder's, lowered under backlog (media_set_complexity) */
+    bool disk_full;      /* no new recording starts (media_set_disk_full) */
+    bool disk_full_seen; /* a recording failed with ENOSPC (media_disk_full_seen) */
     /* The newest recording public key, loaded at the first recording (the capture side
      * never holds a private key); NULL until then or when it could not be loaded. */
     struct vault_pubkey *pubkey;

@@ -8,6 +8,7 @@
  * a wideband codec (G.722, Opus, L16 above 11 kHz) at 16 kHz.  Only answered calls keep
  * their recording; early media of a call that was never answered is discarded.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,15 +99,29 @@ static bool rules_allow(struct media *m, struct call_media *cm)
     return md->recorded;
 }
 
+/* A write that failed for lack of space tells the daemon to check the disk now
+ * (media_disk_full_seen) rather than at its next minute. */
+static void note_disk_full(struct media *m, const struct recording_file *rf, int err)
+{
+    if (recording_file_errno(rf) == ENOSPC || err == ENOSPC)
+        m->disk_full_seen = true;
+}
+
 static int writer_sink(void *user, const uint8_t *data, size_t len)
 {
     return recording_file_write(user, data, len);
 }
 
-/* The metadata sealed in the recording's header (docs/FORMAT.md), so that the index
- * could be rebuilt from the recordings alone.  malloc'd JSON, NULL when out of memory. */
-static char *recording_meta(const struct call *c, pkt_time_t start, size_t *len)
+/* The metadata sealed in the recording's header (docs/FORMAT.md), so that `greffier
+ * reindex` can rebuild the call's row from the recordings alone.  It is sealed when the
+ * recording starts (rewriting it later would reuse its nonce), so it holds what is known
+ * then; the end and the duration are read from the audio itself.  malloc'd JSON, NULL
+ * when out of memory. */
+static char *recording_meta(const struct media *m, const struct call_media *cm, pkt_time_t start,
+                            size_t *len)
 {
+    const struct call *c = cm->call;
+    const struct media_rules_decision *md = &cm->decision;
     char *buf = NULL, when[TIME_ISO_SIZE];
     FILE *f = open_memstream(&buf, len);
     if (!f)
@@ -124,6 +139,42 @@ static char *recording_meta(const struct call *c, pkt_time_t start, size_t *len)
     json_string(&w, c->caller.number);
     json_key(&w, "callee");
     json_string(&w, c->callee.number);
+    /* Added for reindex (older files stop here; readers ignore what they do not know). */
+    json_key(&w, "call_start_us");
+    json_int(&w, (int64_t)c->start);
+    if (c->answer) {
+        json_key(&w, "answer_us");
+        json_int(&w, (int64_t)c->answer);
+    }
+    json_key(&w, "caller_name");
+    json_string(&w, c->caller.name);
+    json_key(&w, "callee_name");
+    json_string(&w, c->callee.name);
+    json_key(&w, "direction");
+    enum call_direction dir =
+        c->direction == DIR_UNKNOWN ? call_classify_direction(m->cfg, c) : c->direction;
+    json_string(&w, call_direction_name(dir));
+    json_key(&w, "rule");
+    json_string(&w, md->made ? md->origin : NULL);
+    json_key(&w, "rule_action");
+    json_string(&w, md->made ? md->action : NULL);
+    if (md->retention_days) {
+        json_key(&w, "retention_days");
+        json_uint(&w, md->retention_days);
+    }
+    json_key(&w, "tags");
+    json_array_begin(&w);
+    for (size_t i = 0; i < md->ntags; i++)
+        json_string(&w, md->tags[i]);
+    json_array_end(&w);
+    json_key(&w, "codec");
+    json_string(&w, cm->codecs[0] ? cm->codecs : NULL);
+    json_key(&w, "sample_rate");
+    json_uint(&w, cm->rate);
+    json_key(&w, "bitrate");
+    json_uint(&w, m->cfg->opus_bitrate);
+    json_key(&w, "frame_ms");
+    json_uint(&w, m->frame_ms);
     json_object_end(&w);
     int ok = json_finish(&w);
     if (fclose(f) != 0 || ok != 0) {
@@ -142,6 +193,12 @@ bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_a
     /* A call the rules do not record never gets a file: no audio is written anywhere. */
     if (!rules_allow(m, cm))
         return false;
+    if (m->disk_full) {
+        if (!cm->disk_full)
+            COUNT(m->counters, drop_recording_disk_full);
+        cm->disk_full = true;
+        return false;
+    }
     const struct call *c = cm->call;
     pkt_time_t start;
     bool early = !c->answer || first_audio < c->answer;
@@ -164,7 +221,7 @@ bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_a
     if (!m->pubkey)
         goto fail;
     size_t metalen = 0;
-    char *meta = recording_meta(c, start, &metalen);
+    char *meta = recording_meta(m, cm, start, &metalen);
     if (!meta) {
         snprintf(err, sizeof(err), "out of memory");
         goto fail;
@@ -209,6 +266,7 @@ bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_a
     return true;
 
 fail:
+    note_disk_full(m, cm->file, errno);
     log_msg(LOG_ERR, "media: call %s: recording not started: %s", c->call_id, err);
     COUNT(m->counters, drop_recording_failed);
     ogg_opus_writer_free(cm->writer);
@@ -240,6 +298,7 @@ void recording_advance(struct media *m, struct call_media *cm, pkt_time_t now)
     if (pos > end)
         pos = end;
     if (timeline_flush_until(cm->tl, (uint64_t)pos) != 0) {
+        note_disk_full(m, cm->file, 0);
         log_msg(LOG_ERR, "media: call %s: encoding failed: %s", cm->call->call_id,
                 ogg_opus_writer_error(cm->writer));
         cm->failed = true;
@@ -309,6 +368,7 @@ static void close_file(struct media *m, struct call_media *cm, struct call_media
     COUNT_N(m->counters, recording_bytes, rec->bytes);
     return;
 fail:
+    note_disk_full(m, cm->file, 0);
     COUNT(m->counters, drop_recording_failed);
     recording_file_abort(cm->file);
     cm->file = NULL;
@@ -329,10 +389,11 @@ void recording_close(struct media *m, struct call_media *cm, struct call_media_r
         snprintf(out->media_state, sizeof(out->media_state), "not_recorded");
     } else if (!cm->recording) {
         snprintf(out->media_state, sizeof(out->media_state), "%s",
-                 cm->failed                     ? "failed"
-                 : cm->encrypted                ? "encrypted"
-                 : c->status == CALL_ANSWERED   ? "no_media"
-                                                : "not_answered");
+                 cm->failed                   ? "failed"
+                 : cm->disk_full              ? "disk_full"
+                 : cm->encrypted              ? "encrypted"
+                 : c->status == CALL_ANSWERED ? "no_media"
+                                              : "not_answered");
     } else if (c->status != CALL_ANSWERED) {
         COUNT(m->counters, early_media_discarded);
         recording_file_abort(cm->file);

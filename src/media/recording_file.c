@@ -137,6 +137,11 @@ struct recording_file *recording_file_create(const char *data_dir, pkt_time_t st
     return rf;
 }
 
+int recording_file_errno(const struct recording_file *rf)
+{
+    return rf ? rf->failed_errno : 0;
+}
+
 int recording_file_write(void *user, const uint8_t *data, size_t len)
 {
     struct recording_file *rf = user;

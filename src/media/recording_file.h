@@ -34,6 +34,9 @@ int recording_file_write(void *rf, const uint8_t *data, size_t len);
  * sealed file). */
 int recording_file_commit(struct recording_file *rf, char *sha256, uint64_t *bytes, char *err,
                           size_t errsize);
+/* The errno of the write or sync that failed, 0 when none did (ENOSPC: the disk is full,
+ * which the capture daemon acts on at once). */
+int recording_file_errno(const struct recording_file *rf);
 /* Removes the temporary file (an unanswered call, a failure). */
 void recording_file_abort(struct recording_file *rf);
 

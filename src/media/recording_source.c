@@ -120,7 +120,7 @@ void recording_source_close(struct recording_source *rs)
 }
 
 /* SHA-256 and size of the whole file on fd; 0 or -1 (errno set). */
-static int hash_fd(int fd, char got[65], uint64_t *total)
+int recording_hash_fd(int fd, char got[65], uint64_t *total)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -191,7 +191,7 @@ enum recording_state recording_check(const char *data_dir, const struct recordin
     int fd = open_stored(data_dir, info, err, errsize);
     if (fd < 0)
         return errno == ENOENT ? RECORDING_MISSING : RECORDING_UNCHECKED;
-    if (hash_fd(fd, got, &total) != 0) {
+    if (recording_hash_fd(fd, got, &total) != 0) {
         snprintf(err, errsize, "recording %lld: %s: %s", id, info->path, strerror(errno));
         close(fd);
         return RECORDING_UNCHECKED;

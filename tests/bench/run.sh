@@ -13,6 +13,9 @@
 #   import   greffier import of the generated capture vs tshark and tcpdump reading it
 #   media    the same import seen as a recorder: call-seconds recorded per CPU-second,
 #            bytes per call-minute, peak memory per active call, encoder settings
+#   vault    sealing N MB of Ogg Opus (AES-256-GCM chunks) vs writing it plainly, and the
+#            sealing cost as a fraction of the Opus encoder's for the same audio
+#            (BENCH_VAULT_MB=256, BENCH_VAULT_AUDIO_S=600)
 # Later sections (media, vault, search) are added as functions named section_<name> and
 # listed in SECTIONS_ALL; each prints its own table and reuses gen_capture and measure.
 set -u
@@ -25,7 +28,7 @@ OUT=$PWD/$BUILD/bench
 RUNS=${RUNS:-3}
 CALLS=${BENCH_CALLS:-1000}
 DURATION=${BENCH_DURATION:-20}
-SECTIONS_ALL="import media"
+SECTIONS_ALL="import media vault"
 SECTIONS=${SECTIONS:-$SECTIONS_ALL}
 TIMEFORMAT='%R %U %S'
 LOG=$OUT/logs
@@ -134,6 +137,18 @@ print("bytes per call-minute: %.1f kB (%.1f kbit/s)" % (size / (secs / 60) / 1e3
 print("peak memory: %.0f MB for %s calls at once -> %.0f kB per active call (upper bound: includes the process)"
       % (rss_kb / 1024, sys.argv[3], rss_kb / int(sys.argv[3])))
 PY
+}
+
+section_vault() {
+    echo
+    echo "== vault: encryption overhead =="
+    local prog=$PWD/$BUILD/bench/bench_vault
+    [ -x "$prog" ] || { echo "vault: SKIPPED: $prog missing (make $BUILD/bench/bench_vault)"; return; }
+    if ldd "$prog" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+        echo "vault: SKIPPED: $prog is a sanitizer build"; return
+    fi
+    echo "\$ $prog ${BENCH_VAULT_MB:-256} ${BENCH_VAULT_AUDIO_S:-600} $OUT"
+    "$prog" "${BENCH_VAULT_MB:-256}" "${BENCH_VAULT_AUDIO_S:-600}" "$OUT"
 }
 
 section_import() {

@@ -252,6 +252,7 @@ async function openCall(id) {
 
 function route() {
   if (!state.csrf) { showLogin(); return; }
+  if (typeof retentionRoute === 'function' && retentionRoute()) return; // retention.js
   const m = location.hash.match(/^#\/call\/(\d+)$/);
   if (m) openCall(m[1]);
   else if (['supervisor', 'auditor'].includes(state.role)) loadResults();
