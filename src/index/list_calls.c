@@ -55,6 +55,8 @@ enum col {
     COL_REC_BITRATE,
     COL_REC_FRAME_MS,
     COL_REC_COMPLEXITY,
+    COL_TAGS,
+    COL_MOS_MIN,
 };
 
 /* recordings.call_ref is unique: the join adds no row. */
@@ -65,7 +67,10 @@ const char ix_call_select[] =
     " c.caller_ip, c.callee_ip,"
     " (SELECT count(*) FROM sip_messages m WHERE m.call_ref = c.id),"
     " c.media_state, r.id, r.path, r.codec_in, r.sample_rate, r.duration_s, r.bytes,"
-    " r.sha256, r.start_us, r.answer_offset_ms, r.state, r.bitrate, r.frame_ms, r.complexity"
+    " r.sha256, r.start_us, r.answer_offset_ms, r.state, r.bitrate, r.frame_ms, r.complexity,"
+    " (SELECT group_concat(tag, ' ') FROM"
+    "   (SELECT tag FROM call_tags t WHERE t.call_ref = c.id ORDER BY tag)),"
+    " (SELECT min(mos) FROM streams s WHERE s.call_ref = c.id AND s.mos > 0)"
     " FROM calls c LEFT JOIN recordings r ON r.call_ref = c.id WHERE 1";
 
 /* One fragment per filter, appended in this order when the filter is set. */
@@ -76,6 +81,14 @@ static const char sql_number[] =
     " OR instr(c.caller, :digits) > 0 OR instr(c.callee, :digits) > 0"
     " OR instr(c.redirecting, :digits) > 0)";
 static const char sql_status[] = " AND c.status = :status";
+/* The FTS5 query is built by index_fts_query (search_query.c), never taken as typed. */
+static const char sql_fts[] =
+    " AND c.id IN (SELECT rowid FROM call_search WHERE call_search MATCH :fts)";
+static const char sql_direction[] = " AND c.direction = :direction";
+static const char sql_min_duration[] =
+    " AND c.answer_us IS NOT NULL AND c.end_us - c.answer_us >= :min_duration";
+static const char sql_tag[] = " AND c.id IN (SELECT call_ref FROM call_tags WHERE tag = :tag)";
+static const char sql_cursor[] = " AND (c.start_us, c.id) < (:cursor_start, :cursor_id)";
 static const char sql_order[] = " ORDER BY c.start_us DESC, c.id DESC";
 static const char sql_limit[] = " LIMIT :limit";
 /* SQLite takes OFFSET only after a LIMIT; -1 is no limit. */
@@ -89,7 +102,9 @@ static bool has_text(const char *s)
 static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
 {
     char sql[sizeof(ix_call_select) + sizeof(sql_from) + sizeof(sql_to) + sizeof(sql_number) +
-             sizeof(sql_status) + sizeof(sql_order) + sizeof(sql_offset)];
+             sizeof(sql_status) + sizeof(sql_fts) + sizeof(sql_direction) +
+             sizeof(sql_min_duration) + sizeof(sql_tag) + sizeof(sql_cursor) + sizeof(sql_order) +
+             sizeof(sql_offset)];
     size_t len = 0;
     bool number = has_text(f->number) || has_text(f->number_norm);
 
@@ -107,6 +122,16 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
         APPEND(sql_number);
     if (f->has_status)
         APPEND(sql_status);
+    if (has_text(f->fts))
+        APPEND(sql_fts);
+    if (f->has_direction)
+        APPEND(sql_direction);
+    if (f->min_duration_us > 0)
+        APPEND(sql_min_duration);
+    if (has_text(f->tag))
+        APPEND(sql_tag);
+    if (f->has_cursor)
+        APPEND(sql_cursor);
     APPEND(sql_order);
     if (f->offset > 0)
         APPEND(sql_offset);
@@ -138,6 +163,23 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
     if (f->has_status)
         rc |= sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":status"),
                                 call_status_name(f->status), -1, SQLITE_STATIC);
+    if (has_text(f->fts))
+        rc |= sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":fts"), f->fts, -1,
+                                SQLITE_STATIC);
+    if (f->has_direction)
+        rc |= sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":direction"),
+                                call_direction_name(f->direction), -1, SQLITE_STATIC);
+    if (f->min_duration_us > 0)
+        rc |= sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":min_duration"),
+                                 f->min_duration_us);
+    if (has_text(f->tag))
+        rc |= sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":tag"), f->tag, -1,
+                                SQLITE_STATIC);
+    if (f->has_cursor) {
+        rc |= sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":cursor_start"),
+                                 f->cursor_start);
+        rc |= sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":cursor_id"), f->cursor_id);
+    }
     if (f->limit > 0 || f->offset > 0)
         rc |= sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"),
                                  f->limit > 0 ? f->limit : -1);
@@ -189,6 +231,22 @@ static void json_recording(struct json_writer *w, sqlite3_stmt *st)
     json_object_end(w);
 }
 
+/* "tags": sorted, from the space-separated column (a tag has no space: index_tag_valid). */
+static void json_tags(struct json_writer *w, sqlite3_stmt *st)
+{
+    const char *t = col_null(st, COL_TAGS) ? "" : (const char *)sqlite3_column_text(st, COL_TAGS);
+    json_key(w, "tags");
+    json_array_begin(w);
+    while (t && *t) {
+        size_t n = strcspn(t, " ");
+        if (n > 0)
+            json_string_len(w, t, n);
+        t += n;
+        t += *t == ' ';
+    }
+    json_array_end(w);
+}
+
 void ix_json_call_fields(struct json_writer *w, sqlite3_stmt *st, bool with_message_count)
 {
     int64_t d;
@@ -228,6 +286,9 @@ void ix_json_call_fields(struct json_writer *w, sqlite3_stmt *st, bool with_mess
         json_key(w, "sip_messages");
         json_int(w, sqlite3_column_int64(st, COL_SIP_MESSAGES));
     }
+    json_tags(w, st);
+    /* The quality figure of a result row: the worst MOS estimate of the call's streams. */
+    ix_json_col_real(w, st, "mos_min", COL_MOS_MIN, 2);
 }
 
 static void json_row(struct json_writer *w, sqlite3_stmt *st)
@@ -321,9 +382,18 @@ static void table_row(FILE *out, sqlite3_stmt *st)
 
 long index_list_calls(struct index *ix, const struct call_filter *f, bool json, FILE *out)
 {
+    return index_list_calls_page(ix, f, json, out, NULL);
+}
+
+long index_list_calls_page(struct index *ix, const struct call_filter *f, bool json, FILE *out,
+                           char *next)
+{
     struct json_writer w;
     long rows = 0;
     int rc;
+    int64_t last_start = 0, last_id = 0;
+    if (next)
+        next[0] = '\0';
     sqlite3_stmt *st = prepare(ix, f);
     if (!st)
         return -1;
@@ -340,6 +410,8 @@ long index_list_calls(struct index *ix, const struct call_filter *f, bool json, 
                 table_header(out);
             table_row(out, st);
         }
+        last_start = sqlite3_column_int64(st, COL_START);
+        last_id = sqlite3_column_int64(st, COL_ID);
         rows++;
     }
     if (rc != SQLITE_DONE) {
@@ -347,6 +419,8 @@ long index_list_calls(struct index *ix, const struct call_filter *f, bool json, 
         rows = -1;
     }
     sqlite3_finalize(st);
+    if (next && rows > 0 && rows == f->limit)
+        snprintf(next, INDEX_CURSOR_SIZE, "%lld.%lld", (long long)last_start, (long long)last_id);
 
     if (json) {
         json_array_end(&w);
