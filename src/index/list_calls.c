@@ -80,6 +80,11 @@ static const char sql_number[] =
     " AND (c.caller_norm = :norm OR c.callee_norm = :norm OR c.redirecting_norm = :norm"
     " OR instr(c.caller, :digits) > 0 OR instr(c.callee, :digits) > 0"
     " OR instr(c.redirecting, :digits) > 0)";
+/* The same for three digits or more, through the trigram index (migration 6): :digits_q
+ * is the digits in double quotes, an FTS5 string of digits only. */
+static const char sql_number_indexed[] =
+    " AND (c.caller_norm = :norm OR c.callee_norm = :norm OR c.redirecting_norm = :norm"
+    " OR c.id IN (SELECT rowid FROM call_numbers WHERE call_numbers MATCH :digits_q))";
 static const char sql_status[] = " AND c.status = :status";
 /* The FTS5 query is built by index_fts_query (search_query.c), never taken as typed. */
 static const char sql_fts[] =
@@ -90,6 +95,11 @@ static const char sql_min_duration[] =
 static const char sql_tag[] = " AND c.id IN (SELECT call_ref FROM call_tags WHERE tag = :tag)";
 static const char sql_cursor[] = " AND (c.start_us, c.id) < (:cursor_start, :cursor_id)";
 static const char sql_order[] = " ORDER BY c.start_us DESC, c.id DESC";
+/* The filters and the paging pick the ids in a subquery, so the costly columns (tags,
+ * MOS, message count) are computed for the page only, not for every match before the
+ * sort. */
+static const char sql_page_begin[] = " AND c.id IN (SELECT c.id FROM calls c WHERE 1";
+static const char sql_page_end[] = ")";
 static const char sql_limit[] = " LIMIT :limit";
 /* SQLite takes OFFSET only after a LIMIT; -1 is no limit. */
 static const char sql_offset[] = " LIMIT :limit OFFSET :offset";
@@ -101,12 +111,20 @@ static bool has_text(const char *s)
 
 static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
 {
-    char sql[sizeof(ix_call_select) + sizeof(sql_from) + sizeof(sql_to) + sizeof(sql_number) +
+    char sql[sizeof(ix_call_select) + sizeof(sql_page_begin) + sizeof(sql_from) +
+             sizeof(sql_to) + sizeof(sql_number) + sizeof(sql_number_indexed) +
              sizeof(sql_status) + sizeof(sql_fts) + sizeof(sql_direction) +
-             sizeof(sql_min_duration) + sizeof(sql_tag) + sizeof(sql_cursor) + sizeof(sql_order) +
-             sizeof(sql_offset)];
+             sizeof(sql_min_duration) + sizeof(sql_tag) + sizeof(sql_cursor) +
+             2 * sizeof(sql_order) + sizeof(sql_offset) + sizeof(sql_page_end)];
+    char digits_q[40];
     size_t len = 0;
     bool number = has_text(f->number) || has_text(f->number_norm);
+    /* Digits only (the callers check), so quoting them makes a plain FTS5 string. */
+    bool indexed = has_text(f->number) && strlen(f->number) >= 3 &&
+                   strlen(f->number) + 3 <= sizeof(digits_q) &&
+                   strspn(f->number, "0123456789") == strlen(f->number);
+    if (indexed)
+        snprintf(digits_q, sizeof(digits_q), "\"%s\"", f->number);
 
 #define APPEND(frag)                                                                               \
     do {                                                                                           \
@@ -114,11 +132,14 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
         len += sizeof(frag) - 1;                                                                   \
     } while (0)
     APPEND(ix_call_select);
+    APPEND(sql_page_begin);
     if (f->has_from)
         APPEND(sql_from);
     if (f->has_to)
         APPEND(sql_to);
-    if (number)
+    if (number && indexed)
+        APPEND(sql_number_indexed);
+    else if (number)
         APPEND(sql_number);
     if (f->has_status)
         APPEND(sql_status);
@@ -137,6 +158,8 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
         APPEND(sql_offset);
     else if (f->limit > 0)
         APPEND(sql_limit);
+    APPEND(sql_page_end);
+    APPEND(sql_order);
 #undef APPEND
     sql[len] = '\0';
 
@@ -156,9 +179,14 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
         int i = sqlite3_bind_parameter_index(st, ":norm");
         rc |= has_text(f->number_norm) ? sqlite3_bind_text(st, i, f->number_norm, -1, SQLITE_STATIC)
                                        : sqlite3_bind_null(st, i);
-        i = sqlite3_bind_parameter_index(st, ":digits");
-        rc |= has_text(f->number) ? sqlite3_bind_text(st, i, f->number, -1, SQLITE_STATIC)
-                                  : sqlite3_bind_null(st, i);
+        if (indexed) {
+            rc |= sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":digits_q"), digits_q,
+                                    -1, SQLITE_TRANSIENT);
+        } else {
+            i = sqlite3_bind_parameter_index(st, ":digits");
+            rc |= has_text(f->number) ? sqlite3_bind_text(st, i, f->number, -1, SQLITE_STATIC)
+                                      : sqlite3_bind_null(st, i);
+        }
     }
     if (f->has_status)
         rc |= sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":status"),

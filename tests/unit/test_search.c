@@ -143,6 +143,20 @@ static void test_filters(struct index *ix)
     CHECK_STR(ids(ix, &f, NULL), "");
     f.fts = NULL;
 
+    /* Numbers: inside the number as dialled, through the trigram index (3 digits or
+     * more) or instr() (fewer); the same answers. */
+    f.number = "2345";
+    CHECK_STR(ids(ix, &f, NULL), "5,1");
+    f.number = "99887766";
+    CHECK_STR(ids(ix, &f, NULL), "2");
+    f.number = "06";
+    CHECK_STR(ids(ix, &f, NULL), "5,4,1");
+    f.number = "0000";
+    f.number_norm = "101";
+    CHECK_STR(ids(ix, &f, NULL), "4");
+    f.number = NULL;
+    f.number_norm = NULL;
+
     f.has_direction = true;
     f.direction = DIR_INBOUND;
     CHECK_STR(ids(ix, &f, NULL), "4,1");
