@@ -50,8 +50,9 @@ static bool body_member(struct http_req *rq, const char *key, char *out, size_t 
     if (r == 1)
         return true;
     char msg[96];
-    snprintf(msg, sizeof(msg), r == 0 ? "the body needs a \"%s\" member"
-                                      : "the body is not a JSON object of strings, or \"%s\" is too long",
+    snprintf(msg, sizeof(msg),
+             r == 0 ? "the body needs a \"%s\" member"
+                    : "the body is not a JSON object of strings, or \"%s\" is too long",
              key);
     *res = http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_body", msg, key);
     return false;
@@ -66,7 +67,8 @@ static void id_text(const struct http_req *rq, char *buf, size_t size)
 static int locked_tag(struct http_req *rq, const char *tag, bool add)
 {
     pthread_mutex_lock(&rq->srv->db_lock);
-    int r = add ? index_tag_add(rq->srv->ix, rq->id, tag) : index_tag_remove(rq->srv->ix, rq->id, tag);
+    int r =
+        add ? index_tag_add(rq->srv->ix, rq->id, tag) : index_tag_remove(rq->srv->ix, rq->id, tag);
     pthread_mutex_unlock(&rq->srv->db_lock);
     return r;
 }
@@ -140,8 +142,7 @@ enum MHD_Result route_note_add(struct http_req *rq)
     if (id > 0) {
         id_text(rq, target, sizeof(target));
         snprintf(note_id, sizeof(note_id), "%" PRId64, id);
-        http_audit(rq, rq->sess.user, "note.add", target, "note", note_id, "text", text,
-                   AUDIT_END);
+        http_audit(rq, rq->sess.user, "note.add", target, "note", note_id, "text", text, AUDIT_END);
     }
     free(text);
     if (id == -2)
@@ -169,8 +170,8 @@ enum MHD_Result route_note_remove(struct http_req *rq)
         return http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_id",
                                 "a note id is a positive decimal number", "note");
     pthread_mutex_lock(&rq->srv->db_lock);
-    int r = index_note_remove(rq->srv->ix, rq->id, note, rq->sess.user,
-                              rq->sess.role == ROLE_ADMIN);
+    int r =
+        index_note_remove(rq->srv->ix, rq->id, note, rq->sess.user, rq->sess.role == ROLE_ADMIN);
     pthread_mutex_unlock(&rq->srv->db_lock);
     if (r == -2)
         return no_call(rq);

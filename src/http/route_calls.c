@@ -30,13 +30,23 @@
 enum { LIMIT_DEFAULT = 50, LIMIT_MAX = 1000, OFFSET_MAX = 1000000000, AUDIO_CHUNK = 16384 };
 
 enum param {
-    P_FROM, P_TO, P_NUMBER, P_STATUS, P_LIMIT, P_OFFSET,
-    P_Q, P_DIRECTION, P_MIN_DURATION, P_TAG, P_CURSOR, P_COUNT
+    P_FROM,
+    P_TO,
+    P_NUMBER,
+    P_STATUS,
+    P_LIMIT,
+    P_OFFSET,
+    P_Q,
+    P_DIRECTION,
+    P_MIN_DURATION,
+    P_TAG,
+    P_CURSOR,
+    P_COUNT
 };
 
 static const char *const param_names[P_COUNT] = {
-    "from", "to", "number", "status", "limit", "offset",
-    "q", "direction", "min_duration", "tag", "cursor",
+    "from", "to",        "number",       "status", "limit",  "offset",
+    "q",    "direction", "min_duration", "tag",    "cursor",
 };
 
 enum { MIN_DURATION_MAX_S = 86400 * 7 };
@@ -45,8 +55,8 @@ struct search {
     struct call_filter f;
     char digits[40], norm[40];
     char fts[INDEX_FTS_QUERY_SIZE];
-    const char *fts_why; /* why q was refused */
-    const char *raw[P_COUNT]; /* as given, for the audit row */
+    const char *fts_why;          /* why q was refused */
+    const char *raw[P_COUNT];     /* as given, for the audit row */
     char next[INDEX_CURSOR_SIZE]; /* the next page's cursor, empty after the last */
 };
 
@@ -83,7 +93,6 @@ static bool parse_number(const char *v, struct search *s)
             s->digits[n++] = *p, s->digits[n] = '\0';
     return true;
 }
-
 
 struct arg_check {
     struct search *s;
@@ -247,11 +256,10 @@ enum MHD_Result route_calls(struct http_req *rq)
         if (number_normalise(&rq->srv->cfg.plan, s.digits, s.norm, sizeof(s.norm)))
             s.f.number_norm = s.norm;
     }
-    http_audit(rq, rq->sess.user, "search", "", "from", s.raw[P_FROM], "to", s.raw[P_TO],
-               "number", s.raw[P_NUMBER], "status", s.raw[P_STATUS], "limit", s.raw[P_LIMIT],
-               "offset", s.raw[P_OFFSET], "q", s.raw[P_Q], "direction", s.raw[P_DIRECTION],
-               "min_duration", s.raw[P_MIN_DURATION], "tag", s.raw[P_TAG], "cursor",
-               s.raw[P_CURSOR], AUDIT_END);
+    http_audit(rq, rq->sess.user, "search", "", "from", s.raw[P_FROM], "to", s.raw[P_TO], "number",
+               s.raw[P_NUMBER], "status", s.raw[P_STATUS], "limit", s.raw[P_LIMIT], "offset",
+               s.raw[P_OFFSET], "q", s.raw[P_Q], "direction", s.raw[P_DIRECTION], "min_duration",
+               s.raw[P_MIN_DURATION], "tag", s.raw[P_TAG], "cursor", s.raw[P_CURSOR], AUDIT_END);
     char *text;
     size_t len;
     if (with_stream(rq, &text, &len, list_calls, &s) < 0)

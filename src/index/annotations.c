@@ -152,8 +152,8 @@ int index_note_remove(struct index *ix, int64_t call_rowid, int64_t note_id, con
         return e;
     /* Who wrote it, if it exists on this call. */
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(ix->db, "SELECT user FROM call_notes WHERE call_ref = ?1 AND id = ?2",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(
+        ix->db, "SELECT user FROM call_notes WHERE call_ref = ?1 AND id = ?2", -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 1, call_rowid);
     if (rc == SQLITE_OK)

@@ -111,11 +111,11 @@ static bool has_text(const char *s)
 
 static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
 {
-    char sql[sizeof(ix_call_select) + sizeof(sql_page_begin) + sizeof(sql_from) +
-             sizeof(sql_to) + sizeof(sql_number) + sizeof(sql_number_indexed) +
-             sizeof(sql_status) + sizeof(sql_fts) + sizeof(sql_direction) +
-             sizeof(sql_min_duration) + sizeof(sql_tag) + sizeof(sql_cursor) +
-             2 * sizeof(sql_order) + sizeof(sql_offset) + sizeof(sql_page_end)];
+    char sql[sizeof(ix_call_select) + sizeof(sql_page_begin) + sizeof(sql_from) + sizeof(sql_to) +
+             sizeof(sql_number) + sizeof(sql_number_indexed) + sizeof(sql_status) +
+             sizeof(sql_fts) + sizeof(sql_direction) + sizeof(sql_min_duration) + sizeof(sql_tag) +
+             sizeof(sql_cursor) + 2 * sizeof(sql_order) + sizeof(sql_offset) +
+             sizeof(sql_page_end)];
     char digits_q[40];
     size_t len = 0;
     bool number = has_text(f->number) || has_text(f->number_norm);
@@ -180,8 +180,8 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
         rc |= has_text(f->number_norm) ? sqlite3_bind_text(st, i, f->number_norm, -1, SQLITE_STATIC)
                                        : sqlite3_bind_null(st, i);
         if (indexed) {
-            rc |= sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":digits_q"), digits_q,
-                                    -1, SQLITE_TRANSIENT);
+            rc |= sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":digits_q"), digits_q, -1,
+                                    SQLITE_TRANSIENT);
         } else {
             i = sqlite3_bind_parameter_index(st, ":digits");
             rc |= has_text(f->number) ? sqlite3_bind_text(st, i, f->number, -1, SQLITE_STATIC)

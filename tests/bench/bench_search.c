@@ -38,27 +38,36 @@ static unsigned below(unsigned n)
 }
 
 static const char *const first_names[] = {
-    "Marie", "Jean", "Pierre", "Michel", "Nathalie", "Isabelle", "Sylvie", "Philippe",
-    "Catherine", "Alain", "Nicolas", "Christophe", "Sophie", "Patrick", "Sandrine", "Laurent",
-    "Élodie", "Céline", "Frédéric", "Stéphane", "Julien", "Camille", "Léa", "Hugo", "Chloé",
-    "Lucas", "Inès", "Manon", "Théo", "Emma", "Louis", "Jade", "Gabriel", "Zoé", "Arthur",
-    "Anaïs", "Mathieu", "Aurélie", "Vincent", "Hélène",
+    "Marie",     "Jean",   "Pierre",   "Michel",     "Nathalie", "Isabelle", "Sylvie",   "Philippe",
+    "Catherine", "Alain",  "Nicolas",  "Christophe", "Sophie",   "Patrick",  "Sandrine", "Laurent",
+    "Élodie",    "Céline", "Frédéric", "Stéphane",   "Julien",   "Camille",  "Léa",      "Hugo",
+    "Chloé",     "Lucas",  "Inès",     "Manon",      "Théo",     "Emma",     "Louis",    "Jade",
+    "Gabriel",   "Zoé",    "Arthur",   "Anaïs",      "Mathieu",  "Aurélie",  "Vincent",  "Hélène",
 };
 static const char *const last_names[] = {
-    "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau",
-    "Laurent", "Simon", "Michel", "Lefèvre", "Leroy", "Roux", "David", "Bertrand", "Morel",
-    "Fournier", "Girard", "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent",
-    "Muller", "Lefebvre", "Faure", "André", "Mercier", "Blanc", "Guérin", "Boyer", "Garnier",
-    "Chevalier", "François", "Legrand", "Gauthier", "Garcia",
+    "Martin",   "Bernard", "Thomas",   "Petit",     "Robert",   "Richard", "Durand",   "Dubois",
+    "Moreau",   "Laurent", "Simon",    "Michel",    "Lefèvre",  "Leroy",   "Roux",     "David",
+    "Bertrand", "Morel",   "Fournier", "Girard",    "Bonnet",   "Dupont",  "Lambert",  "Fontaine",
+    "Rousseau", "Vincent", "Muller",   "Lefebvre",  "Faure",    "André",   "Mercier",  "Blanc",
+    "Guérin",   "Boyer",   "Garnier",  "Chevalier", "François", "Legrand", "Gauthier", "Garcia",
 };
 static const char *const companies[] = {
-    "Dupont SA", "Boulangerie Martin", "Garage Central", "Cabinet Moreau", "Pharmacie du Parc",
-    "Transports Richard", "EDF", "La Poste", "Préfecture", "SDIS", "Crédit Agricole",
+    "Dupont SA",
+    "Boulangerie Martin",
+    "Garage Central",
+    "Cabinet Moreau",
+    "Pharmacie du Parc",
+    "Transports Richard",
+    "EDF",
+    "La Poste",
+    "Préfecture",
+    "SDIS",
+    "Crédit Agricole",
     "Plomberie Girard",
 };
 static const char *const tags[] = {
-    "litige", "urbanisme", "etat-civil", "rappel", "elu", "plainte", "voirie", "cantine",
-    "social", "urgent",
+    "litige",  "urbanisme", "etat-civil", "rappel", "elu",
+    "plainte", "voirie",    "cantine",    "social", "urgent",
 };
 static const char *const notes[] = {
     "Demande de rappel par le service urbanisme",
@@ -157,10 +166,12 @@ int main(int argc, char **argv)
         return 1;
     }
     /* Our own index, made by greffier init: its triggers may use the FTS5 table. */
-    check(db, sqlite3_exec(db, "PRAGMA trusted_schema = ON; PRAGMA journal_mode = WAL;"
-                               " PRAGMA synchronous = OFF; PRAGMA cache_size = -200000;"
-                               " BEGIN",
-                           NULL, NULL, NULL),
+    check(db,
+          sqlite3_exec(db,
+                       "PRAGMA trusted_schema = ON; PRAGMA journal_mode = WAL;"
+                       " PRAGMA synchronous = OFF; PRAGMA cache_size = -200000;"
+                       " BEGIN",
+                       NULL, NULL, NULL),
           "begin");
     sqlite3_stmt *ins_call = prep(
         db, "INSERT INTO calls (call_id, start_us, answer_us, end_us, last_activity_us, status,"
@@ -169,12 +180,13 @@ int main(int argc, char **argv)
             " media_state, rule, rule_action)"
             " VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, 'udp', ?9, ?10, ?11, ?12, ?13, ?14,"
             " '10.0.0.1', 5060, '10.1.0.2', 5060, ?15, '[default]', 'record')");
-    sqlite3_stmt *ins_stream = prep(
-        db, "INSERT INTO streams (call_ref, channel, ssrc, codec, packets, bytes, lost, mos,"
-            " first_us, last_us) VALUES (?1, ?2, ?3, 'pcmu', ?4, ?5, ?6, ?7, ?8, ?9)");
-    sqlite3_stmt *ins_tag = prep(db, "INSERT OR IGNORE INTO call_tags (call_ref, tag) VALUES (?1, ?2)");
-    sqlite3_stmt *ins_note = prep(
-        db, "INSERT INTO call_notes (call_ref, ts, user, text) VALUES (?1, ?2, 'bench', ?3)");
+    sqlite3_stmt *ins_stream =
+        prep(db, "INSERT INTO streams (call_ref, channel, ssrc, codec, packets, bytes, lost, mos,"
+                 " first_us, last_us) VALUES (?1, ?2, ?3, 'pcmu', ?4, ?5, ?6, ?7, ?8, ?9)");
+    sqlite3_stmt *ins_tag =
+        prep(db, "INSERT OR IGNORE INTO call_tags (call_ref, tag) VALUES (?1, ?2)");
+    sqlite3_stmt *ins_note =
+        prep(db, "INSERT INTO call_notes (call_ref, ts, user, text) VALUES (?1, ?2, 'bench', ?3)");
 
     static const char *const statuses[] = {"cancelled", "busy", "rejected", "failed"};
     static const int codes[] = {487, 486, 603, 500};
@@ -273,8 +285,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < NEL(tags); i++)
         fprintf(samples, "tag\t%s\n", tags[i]);
-    check(db, sqlite3_exec(db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
-                           NULL),
+    check(db, sqlite3_exec(db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL),
           "commit");
     sqlite3_finalize(ins_call);
     sqlite3_finalize(ins_stream);

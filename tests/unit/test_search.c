@@ -34,7 +34,9 @@ static const struct {
     {"", NULL},
     {"   ", NULL},
     {"\xff\xfe", NULL},
-    {"a\x01" "b", NULL},
+    {"a\x01"
+     "b",
+     NULL},
     {"1 2 3 4 5 6 7 8 9", NULL}, /* nine words, even if they would join */
     {"a b c d e f g h", "\"a\" \"b\" \"c\" \"d\" \"e\" \"f\" \"g\" \"h\"*"},
 };
@@ -192,7 +194,9 @@ static void test_filters(struct index *ix)
     CHECK(!index_note_valid("", 0));
     CHECK(!index_note_valid(" \n ", 3));
     CHECK(!index_note_valid("a\rb", 3));
-    CHECK(!index_note_valid("a\xe2\x80\xae" "b", 5)); /* RIGHT-TO-LEFT OVERRIDE */
+    CHECK(!index_note_valid("a\xe2\x80\xae"
+                            "b",
+                            5)); /* RIGHT-TO-LEFT OVERRIDE */
     CHECK(!index_note_valid("\xc3", 1));
     CHECK(index_note_valid("Rappeler M. Müller\n\tdemain", 27));
     int64_t n1 = index_note_add(ix, 2, "marie", "client mécontent", strlen("client mécontent"));
@@ -228,8 +232,8 @@ static void test_filters(struct index *ix)
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
-    struct call_filter one = {.limit = 1, .has_cursor = true, .cursor_start = 1000001,
-                              .cursor_id = 1};
+    struct call_filter one = {
+        .limit = 1, .has_cursor = true, .cursor_start = 1000001, .cursor_id = 1};
     CHECK_INT(index_list_calls(ix, &one, true, m), 1);
     fclose(m);
     CHECK(strstr(buf, "\"tags\": [\n      \"aa\",\n      \"zz\"\n    ]") != NULL ||
