@@ -250,7 +250,7 @@ section_search() {
         echo "$stamp" >"$dir/stamp"
     fi
     local ids port pid
-    ids=$("$BIN" -d "$dir/data" calls --json --limit 1000000000 --to 2024-06-01 |
+    ids=$("$BIN" -d "$dir/data" calls --json --limit 100 --to 2024-06-01 |
           python3 -c 'import json,sys; print(",".join(str(c["id"]) for c in json.load(sys.stdin) if c["recording"]))')
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     "$BIN" -d "$dir/data" serve --no-capture --listen "127.0.0.1:$port" 2>"$LOG/search-serve.err" &

@@ -33,6 +33,9 @@ printf 'une phrase de passe assez longue\n' >"$T/pw"
     fail "user add"
 "$BIN" -d "$T/data" user add audit1 --role auditor --password-file "$T/pw" >/dev/null 2>&1 ||
     fail "user add auditor"
+# An active alarm, as the capture process would raise it: the page shows a banner.
+python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute("INSERT INTO alarms (name, severity, active, raised_at, message) VALUES (?, ?, 1, ?, ?)", ("disk_low", "warning", "2024-05-01T12:00:00Z", "4% libre sur /var/lib/greffier")); d.commit()' \
+    "$T/data/index.sqlite" || fail "alarm"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN" -d "$T/data" serve --no-capture --listen "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
 SERVER=$!

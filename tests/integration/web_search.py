@@ -239,6 +239,17 @@ def api_tests(tmp, data, calls, passwords):
             if st == 200:
                 check(b == {"alarms": []}, "no alarm: %s" % b)
 
+        # An alarm written by another process (as the capture would) shows for every role.
+        import sqlite3
+        db = sqlite3.connect(os.path.join(data, "index.sqlite"), timeout=10)
+        db.execute("INSERT INTO alarms (name, severity, active, raised_at, message)"
+                   " VALUES ('disk_low', 'warning', 1, '2024-05-01T12:00:00Z', '4% free')")
+        db.commit()
+        db.close()
+        st, _, b = adm.json("GET", "/api/alarms")
+        check(st == 200 and b and [(a["name"], a["active"]) for a in b["alarms"]] ==
+              [("disk_low", True)], "an active alarm is listed: %s" % b)
+
         # Filters.
         st, _, b = sup.json("GET", "/api/calls?direction=inbound")
         check(st == 200 and all(c["direction"] == "inbound" for c in b), "direction filter")

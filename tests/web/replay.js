@@ -30,6 +30,8 @@ function check(cond, what) {
     await page.fill('#login-password', password);
     await page.keyboard.press('Enter');
     await page.waitForSelector('#view-search:not([hidden])', { timeout: 10000 });
+    await page.waitForSelector('#alarms:not([hidden])', { timeout: 10000 }).catch(() => {});
+    check((await page.textContent('#alarms')).includes('disk_low'), 'the alarm banner shows the active alarm');
     await page.fill('#f-number', number);
     await page.press('#f-number', 'Enter');
     await page.waitForFunction(() => document.querySelectorAll('#results tbody tr').length > 0,
