@@ -152,6 +152,7 @@ function setLanguage(l) {
   lang = STRINGS[l] ? l : 'fr';
   try { localStorage.setItem('greffier.lang', lang); } catch (e) { /* private mode */ }
   applyLanguage();
+  pollAlarms();
   // Redraw what was built from data in the old language.
   if (!$('view-search').hidden && state.csrf) loadResults();
   else if (!$('view-call').hidden && state.call) renderCall(state.call);
