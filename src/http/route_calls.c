@@ -4,7 +4,9 @@
  *
  * Every query parameter is checked against a table of known names and its own parser;
  * an unknown or malformed one is a 400 naming it.  Values reach SQL only as bound
- * parameters (index_list_calls).
+ * parameters (index_list_calls), and the free text q reaches FTS5 only as the query
+ * index_fts_query builds from it (one quoted phrase per word).  Paging is by offset or,
+ * better, by the keyset cursor of the X-Next-Cursor header (docs/API.md).
  *
  * Audio: the Ogg Opus bytes come from recording_open_source() and are streamed to the
  * socket from a byte_source: nothing is written to disk, so nothing decrypted will be
