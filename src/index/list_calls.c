@@ -138,8 +138,11 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
         memcpy(sql + len, frag, sizeof(frag) - 1);                                                 \
         len += sizeof(frag) - 1;                                                                   \
     } while (0)
+    /* Without a limit every match is listed anyway: no page to choose first. */
+    bool paged = f->limit > 0 || f->offset > 0;
     APPEND(ix_call_select);
-    APPEND(sql_page_begin);
+    if (paged)
+        APPEND(sql_page_begin);
     if (f->has_from)
         APPEND(sql_from);
     if (f->has_to)
@@ -160,12 +163,14 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
         APPEND(sql_tag);
     if (f->has_cursor)
         APPEND(sql_cursor);
-    APPEND(sql_order);
-    if (f->offset > 0)
-        APPEND(sql_offset);
-    else if (f->limit > 0)
-        APPEND(sql_limit);
-    APPEND(sql_page_end);
+    if (paged) {
+        APPEND(sql_order);
+        if (f->offset > 0)
+            APPEND(sql_offset);
+        else
+            APPEND(sql_limit);
+        APPEND(sql_page_end);
+    }
     APPEND(sql_order);
 #undef APPEND
     sql[len] = '\0';
