@@ -329,6 +329,13 @@ def api_tests(tmp, data, calls, passwords):
         actions = [r["action"] for r in rows]
         for a in ("tag.add", "tag.remove", "note.add", "note.remove"):
             check(a in actions, "audit has %s" % a)
+        st, _, trail = aud.json("GET", "/api/audit?target=%d" % cid)
+        check(st == 200 and trail and all(r["target"] == str(cid) for r in trail) and
+              {"tag.add", "note.add", "call.view"} <= {r["action"] for r in trail},
+              "audit of one call: %s" % sorted({r["action"] for r in trail or []}))
+        check(sup.req("GET", "/api/audit?target=%d" % cid)[0] == 403, "supervisor: no audit")
+        for bad in ["", "a%20b", "x" * 65, "1;DROP", "%ff"]:
+            check(aud.req("GET", "/api/audit?target=" + bad)[0] == 400, "audit target %r" % bad)
         searches = [json.loads(r["detail"]) for r in rows if r["action"] == "search"]
         check(any(d.get("q") == "litige" for d in searches), "search audit has q")
     finally:

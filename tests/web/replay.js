@@ -131,6 +131,11 @@ function check(cond, what) {
       await page.waitForSelector('#export-button', { state: 'visible', timeout: 10000 });
       check(true, 'an auditor sees the export button');
       check(await page.isVisible('#hold-button'), 'an auditor sees the legal hold button');
+      await page.waitForFunction(() => document.querySelectorAll('#call-trail tbody tr').length > 0,
+                                 null, { timeout: 10000 });
+      const trail = await page.$$eval('#call-trail tbody tr', trs => trs.map(t => t.textContent));
+      check(trail.some(r => r.includes('tag.add')) && trail.some(r => r.includes('call.view')),
+            'an auditor sees the call\'s audit trail (' + trail.length + ' rows)');
       // Without the export endpoint in this build, the page says so instead of failing.
       await page.fill('#export-case', 'DOSSIER-42');
       await page.click('#export-button');

@@ -67,6 +67,9 @@ const STRINGS = {
     'hold.set': 'Placer sous conservation légale', 'hold.lift': 'Lever la conservation légale',
     'hold.absent': 'La conservation légale n\'est pas disponible sur ce serveur.',
     'hold.done': 'Conservation légale mise à jour.',
+    'trail.title': 'Journal d\'audit de l\'appel', 'trail.when': 'Quand',
+    'trail.who': 'Qui', 'trail.what': 'Action', 'trail.detail': 'Détail',
+    'trail.empty': 'Aucune entrée.',
     'alarms.one': 'Alarme : ', 'alarms.many': '{n} alarmes actives : ',
     'error.status': 'erreur {n}',
   },
@@ -124,6 +127,8 @@ const STRINGS = {
     'hold.set': 'Place under legal hold', 'hold.lift': 'Lift the legal hold',
     'hold.absent': 'Legal hold is not available on this server.',
     'hold.done': 'Legal hold updated.',
+    'trail.title': 'Audit trail of the call', 'trail.when': 'When', 'trail.who': 'Who',
+    'trail.what': 'Action', 'trail.detail': 'Detail', 'trail.empty': 'No entry.',
     'alarms.one': 'Alarm: ', 'alarms.many': '{n} active alarms: ',
     'error.status': 'error {n}',
   },
@@ -569,7 +574,35 @@ function renderAuditorTools(c) {
   h.appendChild(el('button', { type: 'submit', id: 'hold-button' }, held ? t('hold.lift') : t('hold.set')));
   h.addEventListener('submit', (ev) => { ev.preventDefault(); toggleHold(c.id, held); });
   box.appendChild(h);
+
+  box.appendChild(el('h3', {}, t('trail.title')));
+  const trail = el('table', { id: 'call-trail' });
+  box.appendChild(trail);
   slot.appendChild(box);
+  loadTrail(c.id, trail);
+}
+
+// The audit rows about this call (who viewed, replayed, tagged, exported it).
+async function loadTrail(id, table) {
+  try {
+    const rows = await api('/api/audit?limit=100&target=' + encodeURIComponent(id));
+    const head = table.createTHead().insertRow();
+    for (const k of ['trail.when', 'trail.who', 'trail.what', 'trail.detail']) {
+      const th = document.createElement('th');
+      th.textContent = t(k);
+      head.appendChild(th);
+    }
+    const body = table.createTBody();
+    for (const r of rows) {
+      const tr = body.insertRow();
+      const [date, time] = dateParts(r.ts);
+      cell(tr, date + ' ' + time);
+      cell(tr, r.user);
+      cell(tr, r.action);
+      cell(tr, r.detail === '{}' ? '' : r.detail);
+    }
+    if (!rows.length) table.createCaption().textContent = t('trail.empty');
+  } catch (e) { table.createCaption().textContent = t('call.error') + e.message; }
 }
 
 function renderCall(c) {
