@@ -9,9 +9,11 @@ const { chromium } = require('playwright-core');
 
 const [url, user, password, number, outdir, name, auditor, auditorPassword] = process.argv.slice(2);
 const failures = [];
+let passed = 0;
 function check(cond, what) {
   console.log((cond ? 'ok: ' : 'FAIL: ') + what);
   if (!cond) failures.push(what);
+  else passed++;
 }
 
 (async () => {
@@ -152,6 +154,7 @@ function check(cond, what) {
   }
   await browser.close();
   console.log(failures.length ? 'browser: ' + failures.length + ' failures: ' + failures.join('; ')
-                              : 'browser: login, search, replay and waveform ok');
+                              : 'browser: ' + passed + ' checks ok (login, search, replay, waveform, ' +
+                                'tags, notes, free text, English, auditor tools)');
   process.exit(failures.length ? 1 : 0);
 })();
