@@ -146,7 +146,7 @@ function check(cond, what) {
                                  null, { timeout: 10000 });
       const st = await page.textContent('#status');
       check(st.length > 0, 'export answered on the page: ' + st);
-      await page.screenshot({ path: outdir + '/7-auditor.png' });
+      await page.screenshot({ path: outdir + '/7-auditor.png', fullPage: true });
     }
   } catch (e) {
     failures.push('exception: ' + e.message);
