@@ -37,5 +37,9 @@ int audit_verify(struct index *ix, int64_t *rows, int64_t *bad_id, char *why, si
 
 /* Rows newest first as a JSON array; limit <= 0 is no limit.  Returns the count, -1. */
 long audit_list_json(struct index *ix, long limit, long offset, FILE *out);
+/* The same, only the rows about target (a call id in decimal, a user name...) when it is
+ * not NULL: what an auditor sees on a call's page. */
+long audit_list_target_json(struct index *ix, const char *target, long limit, long offset,
+                            FILE *out);
 
 #endif

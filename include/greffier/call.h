@@ -119,6 +119,8 @@ struct call {
 const char *call_status_name(enum call_status s);
 bool call_status_parse(const char *name, enum call_status *out);
 const char *call_direction_name(enum call_direction d);
+/* For user input (search filters): case does not matter. */
+bool call_direction_parse(const char *name, enum call_direction *out);
 const char *call_end_reason_name(enum call_end_reason r);
 const char *sip_transport_name(enum sip_transport t);
 

@@ -50,11 +50,59 @@ struct call_filter {
     enum call_status status;
     long limit;            /* <= 0: no limit */
     long offset;           /* rows skipped first (paging), >= 0 */
+    /* Added with the web search; zero means no filter. */
+    const char *fts;       /* an FTS5 query built by index_fts_query(), never user text */
+    bool has_direction;
+    enum call_direction direction;
+    int64_t min_duration_us; /* answered calls that lasted at least this long (> 0) */
+    const char *tag;       /* calls carrying this tag */
+    /* Keyset paging: only calls strictly older than (cursor_start, cursor_id) in the
+     * newest-first order, so a page does not shift when calls arrive meanwhile. */
+    bool has_cursor;
+    pkt_time_t cursor_start;
+    int64_t cursor_id;
 };
 
+enum { INDEX_FTS_TEXT_MAX = 256, INDEX_FTS_WORDS_MAX = 8, INDEX_FTS_QUERY_SIZE = 400 };
+
+/* Turns what a user typed into a safe FTS5 query for call_filter.fts: each word becomes
+ * a quoted phrase (so no FTS5 operator, column filter or NEAR() reaches MATCH), the last
+ * word and every number become prefix queries, and a run of number groups
+ * ("06 12 34 56 78") one number.  Words without a letter or digit are dropped.  Returns
+ * true with out filled; false with *why set when the text is not UTF-8, too long (more
+ * than INDEX_FTS_TEXT_MAX bytes or INDEX_FTS_WORDS_MAX words) or has no word at all. */
+bool index_fts_query(const char *text, char *out, size_t outsize, const char **why);
+
+/* "cursor" of the web search: START_US.ID as written after a full page; false when s is
+ * not two positive decimals. */
+bool index_cursor_parse(const char *s, pkt_time_t *start, int64_t *id);
+
 /* Lists calls newest first.  --json prints the array of the `calls --json` contract;
- * otherwise a table.  Returns the number of rows, -1 on error. */
+ * otherwise a table.  Returns the number of rows, -1 on error.  When next is not NULL
+ * and a full page (f->limit rows) was written, the cursor of the next page ("START.ID")
+ * is written there (at least INDEX_CURSOR_SIZE bytes); else it is made empty. */
+enum { INDEX_CURSOR_SIZE = 48 };
+long index_list_calls_page(struct index *ix, const struct call_filter *f, bool json, FILE *out,
+                           char *next);
 long index_list_calls(struct index *ix, const struct call_filter *f, bool json, FILE *out);
+
+/* Tags and notes (the web's annotations).  A tag is [A-Za-z0-9_.-]{1,31}, as in the
+ * rules; a note is 1 to INDEX_NOTE_MAX bytes of UTF-8 without control characters other
+ * than newline and tab.  Each returns -2 when there is no such call, -1 on error (logged). */
+enum { INDEX_TAG_MAX = 31, INDEX_NOTE_MAX = 4000 };
+bool index_tag_valid(const char *tag);
+bool index_note_valid(const char *text, size_t len);
+/* 1 added, 0 it was already there. */
+int index_tag_add(struct index *ix, int64_t call_rowid, const char *tag);
+/* 1 removed, 0 it was not there. */
+int index_tag_remove(struct index *ix, int64_t call_rowid, const char *tag);
+/* The new note's id (> 0). */
+int64_t index_note_add(struct index *ix, int64_t call_rowid, const char *user, const char *text,
+                       size_t len);
+/* Removes note note_id of the call when by is its author or any_author is true.  1 removed,
+ * 0 no such note on this call, -3 the note is someone else's. */
+int index_note_remove(struct index *ix, int64_t call_rowid, int64_t note_id, const char *by,
+                      bool any_author);
 
 /* Stores what the media stage learnt of the call at row call_rowid (index_store_call's
  * call->id): calls.media_state, the recording when r->rec.present, the streams and the

@@ -1,6 +1,7 @@
 /*
  * cmd_calls.c - `greffier -d DIR calls [--json] [--from ISO8601] [--to ISO8601]
- * [--number DIGITS] [--status S] [--limit N]`: the index, newest first.
+ * [--number DIGITS] [--status S] [--limit N] [--q TEXT] [--direction D] [--min-duration S]
+ * [--tag TAG]`: the index, newest first.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -16,7 +17,7 @@
 
 #define CALLS_USAGE                                                                                \
     "[-d DIR] calls [--json] [--from ISO8601] [--to ISO8601] [--number DIGITS] [--status S] "      \
-    "[--limit N]"
+    "[--limit N] [--q TEXT] [--direction D] [--min-duration SECONDS] [--tag TAG]"
 
 /* A number to search: digits, with an optional leading '+' and visual separators. */
 static bool valid_search_number(const char *s)
@@ -37,11 +38,14 @@ int cmd_calls(struct cli *cli, int argc, char **argv)
         {"json", no_argument, NULL, 'j'},        {"from", required_argument, NULL, 'f'},
         {"to", required_argument, NULL, 't'},    {"number", required_argument, NULL, 'n'},
         {"status", required_argument, NULL, 's'}, {"limit", required_argument, NULL, 'l'},
+        {"q", required_argument, NULL, 'q'},     {"direction", required_argument, NULL, 'D'},
+        {"min-duration", required_argument, NULL, 'm'}, {"tag", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     struct call_filter f = {0};
     bool json = false;
-    char digits[40] = "", norm[40];
+    char digits[40] = "", norm[40], fts[INDEX_FTS_QUERY_SIZE];
+    const char *why;
     int ch;
     int status;
     while ((ch = cli_getopt(cli, argc, argv, "", opts, CALLS_USAGE, &status)) != -1) {
@@ -81,6 +85,41 @@ int cmd_calls(struct cli *cli, int argc, char **argv)
                 return EXIT_USAGE;
             }
             f.has_status = true;
+            break;
+        case 'q':
+            if (!index_fts_query(optarg, fts, sizeof(fts), &why)) {
+                cli_usage_error("calls: --q: %s", why);
+                return EXIT_USAGE;
+            }
+            f.fts = fts;
+            break;
+        case 'D':
+            if (!call_direction_parse(optarg, &f.direction)) {
+                cli_usage_error("calls: --direction: \"%s\" is not one of inbound, outbound, "
+                                "internal, unknown", optarg);
+                return EXIT_USAGE;
+            }
+            f.has_direction = true;
+            break;
+        case 'm': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v <= 0 || v > 86400 * 7) {
+                cli_usage_error("calls: --min-duration: \"%s\" is not a number of seconds "
+                                "(1 to 604800)", optarg);
+                return EXIT_USAGE;
+            }
+            f.min_duration_us = (int64_t)v * 1000000;
+            break;
+        }
+        case 'T':
+            if (!index_tag_valid(optarg)) {
+                cli_usage_error("calls: --tag: \"%s\" is not a tag (letters, digits, _ - ., at "
+                                "most 31)", optarg);
+                return EXIT_USAGE;
+            }
+            f.tag = optarg;
             break;
         case 'l': {
             char *end;

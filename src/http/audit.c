@@ -214,18 +214,30 @@ int audit_verify(struct index *ix, int64_t *rows, int64_t *bad_id, char *why, si
 
 long audit_list_json(struct index *ix, long limit, long offset, FILE *out)
 {
+    return audit_list_target_json(ix, NULL, limit, offset, out);
+}
+
+long audit_list_target_json(struct index *ix, const char *target, long limit, long offset,
+                            FILE *out)
+{
     sqlite3 *db = (sqlite3 *)index_sqlite(ix);
     sqlite3_stmt *st = NULL;
     struct json_writer w;
     long rows = 0;
+    /* Two statements rather than "?3 IS NULL OR target = ?3", which no index serves. */
     int rc = sqlite3_prepare_v2(db,
-                                "SELECT id, ts, user, action, target, detail, hash FROM audit"
-                                " ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+                                target ? "SELECT id, ts, user, action, target, detail, hash"
+                                         " FROM audit WHERE target = ?3"
+                                         " ORDER BY id DESC LIMIT ?1 OFFSET ?2"
+                                       : "SELECT id, ts, user, action, target, detail, hash"
+                                         " FROM audit ORDER BY id DESC LIMIT ?1 OFFSET ?2",
                                 -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 2, offset > 0 ? offset : 0);
+    if (rc == SQLITE_OK && target)
+        rc = sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
     if (rc != SQLITE_OK) {
         log_msg(LOG_ERR, "audit: listing: %s", sqlite3_errmsg(db));
         sqlite3_finalize(st);

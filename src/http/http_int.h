@@ -56,6 +56,8 @@ struct http_req {
     struct session_view sess;
     bool has_id;
     int64_t id; /* the {id} of the route, validated */
+    const char *arg; /* the {arg} segment (the path's last: NUL-terminated), unvalidated */
+    size_t arg_len;
     const char *body;
     size_t body_len;
 };
@@ -109,6 +111,7 @@ route_fn route_login, route_logout, route_me;
 route_fn route_calls, route_call, route_call_audio, route_call_peaks;
 route_fn route_healthz, route_audit;
 route_fn route_export;
+route_fn route_tag_add, route_tag_remove, route_note_add, route_note_remove, route_alarms;
 route_fn route_ui_index, route_ui_js, route_ui_css;
 route_fn route_retention, route_purge, route_purge_propose, route_purge_slip_csv,
     route_purge_slip_html, route_purge_approve, route_call_hold, route_call_hold_lift,

@@ -4,7 +4,9 @@
  *
  * Every query parameter is checked against a table of known names and its own parser;
  * an unknown or malformed one is a 400 naming it.  Values reach SQL only as bound
- * parameters (index_list_calls).
+ * parameters (index_list_calls), and the free text q reaches FTS5 only as the query
+ * index_fts_query builds from it (one quoted phrase per word).  Paging is by offset or,
+ * better, by the keyset cursor of the X-Next-Cursor header (docs/API.md).
  *
  * Audio: the Ogg Opus bytes come from recording_open_source() and are streamed to the
  * socket from a byte_source: nothing is written to disk, so nothing decrypted will be
@@ -30,10 +32,35 @@
 
 enum { LIMIT_DEFAULT = 50, LIMIT_MAX = 1000, OFFSET_MAX = 1000000000, AUDIO_CHUNK = 16384 };
 
+enum param {
+    P_FROM,
+    P_TO,
+    P_NUMBER,
+    P_STATUS,
+    P_LIMIT,
+    P_OFFSET,
+    P_Q,
+    P_DIRECTION,
+    P_MIN_DURATION,
+    P_TAG,
+    P_CURSOR,
+    P_COUNT
+};
+
+static const char *const param_names[P_COUNT] = {
+    "from", "to",        "number",       "status", "limit",  "offset",
+    "q",    "direction", "min_duration", "tag",    "cursor",
+};
+
+enum { MIN_DURATION_MAX_S = 86400 * 7 };
+
 struct search {
     struct call_filter f;
     char digits[40], norm[40];
-    const char *raw[6]; /* as given, for the audit row: from, to, number, status, limit, offset */
+    char fts[INDEX_FTS_QUERY_SIZE];
+    const char *fts_why;          /* why q was refused */
+    const char *raw[P_COUNT];     /* as given, for the audit row */
+    char next[INDEX_CURSOR_SIZE]; /* the next page's cursor, empty after the last */
 };
 
 static bool parse_count(const char *v, long max, long *out)
@@ -70,8 +97,6 @@ static bool parse_number(const char *v, struct search *s)
     return true;
 }
 
-static const char *const param_names[] = {"from", "to", "number", "status", "limit", "offset"};
-
 struct arg_check {
     struct search *s;
     const char *bad; /* first unknown or malformed parameter */
@@ -104,27 +129,50 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
     s->raw[i] = value;
     bool ok = true;
     pkt_time_t t = 0;
-    switch (i) {
-    case 0:
-    case 1:
+    long n = 0;
+    switch ((enum param)i) {
+    case P_FROM:
+    case P_TO:
         ok = time_parse_iso(value, &t);
-        if (i == 0)
+        if (i == P_FROM)
             s->f.has_from = true, s->f.from = t;
         else
             s->f.has_to = true, s->f.to = t;
         break;
-    case 2:
+    case P_NUMBER:
         ok = parse_number(value, s);
         break;
-    case 3:
+    case P_STATUS:
         ok = call_status_parse(value, &s->f.status);
         s->f.has_status = true;
         break;
-    case 4:
+    case P_LIMIT:
         ok = parse_count(value, LIMIT_MAX, &s->f.limit) && s->f.limit > 0;
         break;
-    case 5:
+    case P_OFFSET:
         ok = parse_count(value, OFFSET_MAX, &s->f.offset);
+        break;
+    case P_Q:
+        ok = index_fts_query(value, s->fts, sizeof(s->fts), &s->fts_why);
+        s->f.fts = s->fts;
+        break;
+    case P_DIRECTION:
+        ok = call_direction_parse(value, &s->f.direction);
+        s->f.has_direction = true;
+        break;
+    case P_MIN_DURATION:
+        ok = parse_count(value, MIN_DURATION_MAX_S, &n);
+        s->f.min_duration_us = (int64_t)n * 1000000;
+        break;
+    case P_TAG:
+        ok = index_tag_valid(value);
+        s->f.tag = value;
+        break;
+    case P_CURSOR:
+        ok = index_cursor_parse(value, &s->f.cursor_start, &s->f.cursor_id);
+        s->f.has_cursor = ok;
+        break;
+    case P_COUNT:
         break;
     }
     if (!ok)
@@ -151,7 +199,26 @@ static long with_stream(struct http_req *rq, char **text, size_t *len,
 
 static long list_calls(struct http_req *rq, void *arg, FILE *out)
 {
-    return index_list_calls(rq->srv->ix, &((struct search *)arg)->f, true, out);
+    struct search *s = arg;
+    return index_list_calls_page(rq->srv->ix, &s->f, true, out, s->next);
+}
+
+/* The array, and after a full page the next page's cursor in X-Next-Cursor (the body
+ * stays the `calls --json` array). */
+static enum MHD_Result reply_page(struct http_req *rq, char *text, size_t len, const char *next)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    http_security_headers(resp, true);
+    MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+    if (next[0])
+        MHD_add_response_header(resp, "X-Next-Cursor", next);
+    enum MHD_Result r = MHD_queue_response(rq->conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return r;
 }
 
 static enum MHD_Result internal_error(struct http_req *rq, char *text)
@@ -172,26 +239,35 @@ enum MHD_Result route_calls(struct http_req *rq)
         bool known = false;
         for (size_t i = 0; i < sizeof(param_names) / sizeof(param_names[0]); i++)
             known |= strcmp(ac.bad, param_names[i]) == 0;
-        snprintf(msg, sizeof(msg), "%s",
-                 known ? "invalid value (see docs/API.md for the syntax)" : "unknown parameter");
+        if (strcmp(ac.bad, "q") == 0 && s.fts_why)
+            snprintf(msg, sizeof(msg), "q: %s", s.fts_why);
+        else
+            snprintf(msg, sizeof(msg), "%s",
+                     known ? "invalid value (see docs/API.md for the syntax)"
+                           : "unknown parameter");
         return http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_parameter", msg,
                                 known ? ac.bad : "?");
     }
     if (s.f.has_from && s.f.has_to && s.f.to <= s.f.from)
         return http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_parameter",
                                 "to must be later than from", "to");
+    if (s.f.has_cursor && s.f.offset > 0)
+        return http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_parameter",
+                                "cursor and offset are two ways of paging: use one", "offset");
     if (s.digits[0]) {
         s.f.number = s.digits[0] == '+' ? s.digits + 1 : s.digits;
         if (number_normalise(&rq->srv->cfg.plan, s.digits, s.norm, sizeof(s.norm)))
             s.f.number_norm = s.norm;
     }
-    http_audit(rq, rq->sess.user, "search", "", "from", s.raw[0], "to", s.raw[1], "number",
-               s.raw[2], "status", s.raw[3], "limit", s.raw[4], "offset", s.raw[5], AUDIT_END);
+    http_audit(rq, rq->sess.user, "search", "", "from", s.raw[P_FROM], "to", s.raw[P_TO], "number",
+               s.raw[P_NUMBER], "status", s.raw[P_STATUS], "limit", s.raw[P_LIMIT], "offset",
+               s.raw[P_OFFSET], "q", s.raw[P_Q], "direction", s.raw[P_DIRECTION], "min_duration",
+               s.raw[P_MIN_DURATION], "tag", s.raw[P_TAG], "cursor", s.raw[P_CURSOR], AUDIT_END);
     char *text;
     size_t len;
     if (with_stream(rq, &text, &len, list_calls, &s) < 0)
         return internal_error(rq, text);
-    return http_reply_json(rq, MHD_HTTP_OK, text, len);
+    return reply_page(rq, text, len, s.next);
 }
 
 static long show_call(struct http_req *rq, void *arg, FILE *out)

@@ -35,6 +35,19 @@ static bool count_arg(struct http_req *rq, const char *name, long max, long *out
     return true;
 }
 
+/* What an audit row's target can be: a call id, a user name, a proposal reference. */
+static bool target_valid(const char *t)
+{
+    size_t n = strlen(t);
+    if (n == 0 || n > 64)
+        return false;
+    for (; *t; t++)
+        if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9') ||
+              strchr("_.:@-", *t)))
+            return false;
+    return true;
+}
+
 enum MHD_Result route_audit(struct http_req *rq)
 {
     long limit = 100, offset = 0;
@@ -44,20 +57,24 @@ enum MHD_Result route_audit(struct http_req *rq)
     if (!count_arg(rq, "offset", 1000000000, &offset))
         return http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_parameter", "offset is a number",
                                 "offset");
+    const char *target = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "target");
+    if (target && !target_valid(target))
+        return http_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_parameter",
+                                "target is 1 to 64 letters, digits or _ . : @ -", "target");
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
     if (!m)
         return MHD_NO;
     pthread_mutex_lock(&rq->srv->db_lock);
-    long n = audit_list_json(rq->srv->ix, limit, offset, m);
+    long n = audit_list_target_json(rq->srv->ix, target, limit, offset, m);
     pthread_mutex_unlock(&rq->srv->db_lock);
     if (fclose(m) != 0 || n < 0) {
         free(text);
         return http_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
                                 "the audit trail could not be read", NULL);
     }
-    http_audit(rq, rq->sess.user, "audit.view", "", AUDIT_END);
+    http_audit(rq, rq->sess.user, "audit.view", target ? target : "", AUDIT_END);
     return http_reply_json(rq, MHD_HTTP_OK, text, len);
 }
 

@@ -42,7 +42,8 @@ enum {
 
 struct route {
     const char *method;
-    const char *pattern; /* segments; "{id}" is a positive decimal call id */
+    const char *pattern; /* segments; "{id}" is a positive decimal call id, "{arg}" any
+                          * other segment, which its handler validates */
     route_fn *handler;
     unsigned roles; /* 0: no session needed */
 };
@@ -56,6 +57,11 @@ static const struct route routes[] = {
     {"GET", "/api/calls/{id}", route_call, ROLES_SEARCH},
     {"GET", "/api/calls/{id}/audio", route_call_audio, ROLES_SEARCH},
     {"GET", "/api/calls/{id}/peaks", route_call_peaks, ROLES_SEARCH},
+    {"POST", "/api/calls/{id}/tags", route_tag_add, ROLES_SEARCH},
+    {"DELETE", "/api/calls/{id}/tags/{arg}", route_tag_remove, ROLES_SEARCH},
+    {"POST", "/api/calls/{id}/notes", route_note_add, ROLES_SEARCH},
+    {"DELETE", "/api/calls/{id}/notes/{arg}", route_note_remove, ROLES_ANY},
+    {"GET", "/api/alarms", route_alarms, ROLES_ANY},
     {"GET", "/api/audit", route_audit, ROLES_AUDIT},
     {"POST", "/api/export", route_export, ROLE_AUDITOR},
     {"GET", "/api/retention", route_retention, ROLE_ADMIN},
@@ -194,9 +200,10 @@ static int split_path(const char *path, const char *seg[], size_t seglen[])
     }
 }
 
-/* Matches the path against pattern; sets *id_seg to the {id} segment. */
+/* Matches the path against pattern; sets *id_seg to the {id} segment, rq's arg to the
+ * {arg} one. */
 static bool match(const char *pattern, const char *seg[], const size_t seglen[], int nseg,
-                  const char **id_seg, size_t *id_len)
+                  const char **id_seg, size_t *id_len, struct http_req *rq)
 {
     const char *pseg[MAX_SEGMENTS];
     size_t plen[MAX_SEGMENTS];
@@ -207,6 +214,9 @@ static bool match(const char *pattern, const char *seg[], const size_t seglen[],
         if (plen[i] == 4 && memcmp(pseg[i], "{id}", 4) == 0) {
             *id_seg = seg[i];
             *id_len = seglen[i];
+        } else if (plen[i] == 5 && memcmp(pseg[i], "{arg}", 5) == 0) {
+            rq->arg = seg[i];
+            rq->arg_len = seglen[i];
         } else if (plen[i] != seglen[i] || memcmp(pseg[i], seg[i], plen[i]) != 0) {
             return false;
         }
@@ -247,7 +257,7 @@ static enum MHD_Result dispatch(struct http_req *rq, const struct conn_state *cs
 
     int nseg = strlen(rq->url) > PATH_MAX_BYTES ? -1 : split_path(rq->url, seg, seglen);
     for (size_t i = 0; nseg >= 0 && i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!match(routes[i].pattern, seg, seglen, nseg, &id_seg, &id_len))
+        if (!match(routes[i].pattern, seg, seglen, nseg, &id_seg, &id_len, rq))
             continue;
         path_known = true;
         if (strcmp(routes[i].method, rq->method) == 0 ||

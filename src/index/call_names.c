@@ -78,3 +78,16 @@ bool call_status_parse(const char *name, enum call_status *out)
     }
     return false;
 }
+
+bool call_direction_parse(const char *name, enum call_direction *out)
+{
+    if (!name)
+        return false;
+    for (unsigned i = 0; i < sizeof(direction_names) / sizeof(direction_names[0]); i++) {
+        if (strcasecmp(name, direction_names[i]) == 0) {
+            *out = (enum call_direction)i;
+            return true;
+        }
+    }
+    return false;
+}

@@ -6,6 +6,7 @@
  * the RTP streams, the timed events of the recording, the SIP messages (without their
  * raw bytes, which are evidence to export, not to print) and the SDP media offers.
  * "sip_messages" is the array of messages here, where the listing gives their count.
+ * Then the notes people wrote about the call (the tags are in the call object).
  * The SRTP master keys of the offers (RFC 4568 a=crypto) are not shown: a JSON document
  * is pasted into tickets and mails, and the keys decrypt the call.
  */
@@ -17,6 +18,9 @@
 
 static const char sql_events[] = "SELECT ts_us, offset_ms, kind, detail, channel"
                                  " FROM call_events WHERE call_ref = :id ORDER BY ts_us, id";
+
+static const char sql_notes[] =
+    "SELECT id, ts, user, text FROM call_notes WHERE call_ref = :id ORDER BY id";
 
 static const char sql_messages[] =
     "SELECT seq, ts_us, src_ip, src_port, dst_ip, dst_port, transport, start_line,"
@@ -50,6 +54,17 @@ static void json_event(struct json_writer *w, sqlite3_stmt *st, void *ctx)
     ix_json_col_text(w, st, "kind", 2);
     ix_json_col_text(w, st, "detail", 3);
     ix_json_col_int(w, st, "channel", 4);
+    json_object_end(w);
+}
+
+static void json_note(struct json_writer *w, sqlite3_stmt *st, void *ctx)
+{
+    (void)ctx;
+    json_object_begin(w);
+    ix_json_col_int(w, st, "id", 0);
+    ix_json_col_text(w, st, "ts", 1);
+    ix_json_col_text(w, st, "user", 2);
+    ix_json_col_text(w, st, "text", 3);
     json_object_end(w);
 }
 
@@ -220,6 +235,8 @@ long index_show_call_ext(struct index *ix, int64_t call_rowid, FILE *out,
     if (json_offers(ix, &w, call_rowid) != 0)
         failed = true;
     if (extra && extra(ix, user, &w, call_rowid) < 0)
+        failed = true;
+    if (json_rows(ix, &w, "notes", sql_notes, call_rowid, json_note, NULL) != 0)
         failed = true;
     json_object_end(&w);
     if (json_finish(&w) != 0) {

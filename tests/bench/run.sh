@@ -16,6 +16,9 @@
 #   vault    sealing N MB of Ogg Opus (AES-256-GCM chunks) vs writing it plainly, and the
 #            sealing cost as a fraction of the Opus encoder's for the same audio
 #            (BENCH_VAULT_MB=256, BENCH_VAULT_AUDIO_S=600)
+#   search   GET /api/calls latency (p50/p95) over an index of SEARCH_CALLS=1000000
+#            generated calls for the common filters, and time to the first audio byte of
+#            a replay, through `greffier serve` with one keep-alive client
 # Later sections (media, vault, search) are added as functions named section_<name> and
 # listed in SECTIONS_ALL; each prints its own table and reuses gen_capture and measure.
 set -u
@@ -28,7 +31,7 @@ OUT=$PWD/$BUILD/bench
 RUNS=${RUNS:-3}
 CALLS=${BENCH_CALLS:-1000}
 DURATION=${BENCH_DURATION:-20}
-SECTIONS_ALL="import media vault"
+SECTIONS_ALL="import media vault search"
 SECTIONS=${SECTIONS:-$SECTIONS_ALL}
 TIMEFORMAT='%R %U %S'
 LOG=$OUT/logs
@@ -227,6 +230,56 @@ section_import() {
     else
         echo "(no greffier figures: ratios not computed)"
     fi
+}
+
+# --- search ----------------------------------------------------------------------------
+
+# An index of SEARCH_CALLS synthetic calls (tests/bench/bench_search.c) after a few real
+# recorded ones (for the replay figure), served by `greffier serve --no-capture`; the
+# client (search_client.py) runs SEARCH_REQUESTS requests per kind of query.  The index
+# is kept in $OUT/search-data and reused while the binaries and the size are the same.
+section_search() {
+    local n=${SEARCH_CALLS:-1000000} reqs=${SEARCH_REQUESTS:-200}
+    local dir=$OUT/search-data pop=$PWD/$BUILD/bench/bench_search
+    echo; echo "== search: $n calls in the index, $reqs requests per query =="
+    [ -x "$pop" ] || { echo "$pop missing: run 'make bench'"; return 1; }
+    local stamp
+    stamp="$(sha256sum "$pop" "$BIN" "$GEN" | cut -d' ' -f1 | tr '\n' ' ') $n"
+    if [ "$(cat "$dir/stamp" 2>/dev/null)" = "$stamp" ] && [ -s "$dir/samples.txt" ]; then
+        echo "index: $dir (cached; same binaries and size)"
+    else
+        rm -rf "$dir"; mkdir -p "$dir"
+        "$GEN" --calls 5 --duration 30 --scenario answered --seed 3 -o "$dir/rec.pcap" \
+            >/dev/null 2>&1 || { echo "generator failed"; return 1; }
+        "$BIN" -d "$dir/data" init >/dev/null &&
+            "$BIN" -d "$dir/data" import "$dir/rec.pcap" >"$LOG/search-import.out" 2>&1 ||
+            { echo "init/import failed (see $LOG/search-import.out)"; return 1; }
+        echo "\$ $pop $dir/data $n $dir/samples.txt"
+        local t
+        t=$( { time "$pop" "$dir/data" "$n" "$dir/samples.txt" 2>"$LOG/bench_search.err"; } 2>&1 ) ||
+            { tail -n 3 "$LOG/bench_search.err"; return 1; }
+        echo "filled in ${t%% *} s; index $(du -sh "$dir/data/index.sqlite" | cut -f1)"
+        printf 'bench password 42\n' >"$dir/pw"
+        "$BIN" -d "$dir/data" user add bench --role supervisor --password-file "$dir/pw" \
+            >/dev/null 2>&1 || { echo "user add failed"; return 1; }
+        echo "$stamp" >"$dir/stamp"
+    fi
+    local ids port pid
+    ids=$("$BIN" -d "$dir/data" calls --json --limit 100 --to 2024-06-01 |
+          python3 -c 'import json,sys; print(",".join(str(c["id"]) for c in json.load(sys.stdin) if c["recording"]))')
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "$BIN" -d "$dir/data" serve --no-capture --listen "127.0.0.1:$port" 2>"$LOG/search-serve.err" &
+    pid=$!
+    for _ in $(seq 100); do
+        python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/healthz')" \
+            2>/dev/null && break
+        sleep 0.1
+    done
+    echo "\$ python3 tests/bench/search_client.py $port bench PASSWORD $dir/samples.txt $ids $reqs"
+    python3 tests/bench/search_client.py "$port" bench "bench password 42" "$dir/samples.txt" \
+        "$ids" "$reqs" || echo "search client failed"
+    kill "$pid"; wait "$pid" 2>/dev/null
+    echo "targets: p95 under 50 ms for search, under 50 ms to the first audio byte"
 }
 
 # --- main ------------------------------------------------------------------------------
