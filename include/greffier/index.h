@@ -49,6 +49,7 @@ struct call_filter {
     enum call_status status;
     long limit;            /* <= 0: no limit */
     long offset;           /* rows skipped first (paging), >= 0 */
+    bool live;             /* only on_demand calls in progress (calls.live, ondemand.h) */
 };
 
 /* Lists calls newest first.  --json prints the array of the `calls --json` contract;

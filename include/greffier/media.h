@@ -46,6 +46,20 @@ void media_tick(struct media *m, pkt_time_t now,
 void media_set_complexity(struct media *m, unsigned complexity);
 unsigned media_complexity(const struct media *m);
 
+/* On demand (src/media/ondemand.c).  fn is called for every call in progress that is
+ * under an on_demand rule or marked malicious, with the decision so far and the path of
+ * its recording relative to the data directory ("" while it has none). */
+void media_each_on_demand(struct media *m,
+                          void (*fn)(void *user, struct call *c,
+                                     const struct media_rules_decision *d, const char *relpath),
+                          void *user);
+/* A decision from outside for call c in progress: action "keep", "discard" or
+ * "malicious", by a user ("cli:UID" ...), at packet time now.  Returns 0 when applied,
+ * 1 when the call was already decided (the first decision stands), -1 when the call is
+ * not on demand (or the action is unknown). */
+int media_on_demand_request(struct media *m, struct call *c, const char *action, const char *by,
+                            pkt_time_t now);
+
 /* End of input: hands every unmatched stream to fn. */
 void media_drain_unmatched(struct media *m,
                            void (*fn)(void *user, const struct media_stream_result *s),

@@ -108,6 +108,7 @@ int json_body_string(const char *body, size_t len, const char *key, char *out, s
 route_fn route_login, route_logout, route_me;
 route_fn route_calls, route_call, route_call_audio, route_call_peaks;
 route_fn route_healthz, route_audit;
+route_fn route_calls_live, route_call_keep, route_call_discard, route_call_malicious;
 route_fn route_ui_index, route_ui_js, route_ui_css;
 
 /* ui_assets.c (generated from src/http/ui/ at build time) */

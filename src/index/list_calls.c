@@ -55,6 +55,16 @@ enum col {
     COL_REC_BITRATE,
     COL_REC_FRAME_MS,
     COL_REC_COMPLEXITY,
+    /* The recording rules and on demand (ondemand.h). */
+    COL_RULE,
+    COL_RULE_ACTION,
+    COL_RETENTION_DAYS,
+    COL_TAGS,
+    COL_DECISION,
+    COL_DECISION_BY,
+    COL_DECISION_AT,
+    COL_DECISION_DEADLINE,
+    COL_LIVE,
 };
 
 /* recordings.call_ref is unique: the join adds no row. */
@@ -65,7 +75,11 @@ const char ix_call_select[] =
     " c.caller_ip, c.callee_ip,"
     " (SELECT count(*) FROM sip_messages m WHERE m.call_ref = c.id),"
     " c.media_state, r.id, r.path, r.codec_in, r.sample_rate, r.duration_s, r.bytes,"
-    " r.sha256, r.start_us, r.answer_offset_ms, r.state, r.bitrate, r.frame_ms, r.complexity"
+    " r.sha256, r.start_us, r.answer_offset_ms, r.state, r.bitrate, r.frame_ms, r.complexity,"
+    " c.rule, c.rule_action, c.retention_days,"
+    " (SELECT group_concat(tag, ',') FROM (SELECT tag FROM call_tags WHERE call_ref = c.id"
+    "   ORDER BY tag)),"
+    " c.decision, c.decision_by, c.decision_at, c.decision_deadline_us, c.live"
     " FROM calls c LEFT JOIN recordings r ON r.call_ref = c.id WHERE 1";
 
 /* One fragment per filter, appended in this order when the filter is set. */
@@ -76,6 +90,7 @@ static const char sql_number[] =
     " OR instr(c.caller, :digits) > 0 OR instr(c.callee, :digits) > 0"
     " OR instr(c.redirecting, :digits) > 0)";
 static const char sql_status[] = " AND c.status = :status";
+static const char sql_live[] = " AND c.live = 1";
 static const char sql_order[] = " ORDER BY c.start_us DESC, c.id DESC";
 static const char sql_limit[] = " LIMIT :limit";
 /* SQLite takes OFFSET only after a LIMIT; -1 is no limit. */
@@ -89,7 +104,7 @@ static bool has_text(const char *s)
 static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
 {
     char sql[sizeof(ix_call_select) + sizeof(sql_from) + sizeof(sql_to) + sizeof(sql_number) +
-             sizeof(sql_status) + sizeof(sql_order) + sizeof(sql_offset)];
+             sizeof(sql_status) + sizeof(sql_live) + sizeof(sql_order) + sizeof(sql_offset)];
     size_t len = 0;
     bool number = has_text(f->number) || has_text(f->number_norm);
 
@@ -107,6 +122,8 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
         APPEND(sql_number);
     if (f->has_status)
         APPEND(sql_status);
+    if (f->live)
+        APPEND(sql_live);
     APPEND(sql_order);
     if (f->offset > 0)
         APPEND(sql_offset);
@@ -189,6 +206,37 @@ static void json_recording(struct json_writer *w, sqlite3_stmt *st)
     json_object_end(w);
 }
 
+/* The rule that decided, its retention and the call's tags; for an on_demand call the
+ * decision (docs/RULES.md).  Tags hold only [A-Za-z0-9_.-]: the comma cannot be one. */
+static void json_rules(struct json_writer *w, sqlite3_stmt *st)
+{
+    ix_json_col_text(w, st, "rule", COL_RULE);
+    ix_json_col_text(w, st, "rule_action", COL_RULE_ACTION);
+    ix_json_col_int(w, st, "retention_days", COL_RETENTION_DAYS);
+    json_key(w, "tags");
+    json_array_begin(w);
+    const char *tags = (const char *)sqlite3_column_text(st, COL_TAGS);
+    for (const char *p = tags; p && *p;) {
+        size_t n = strcspn(p, ",");
+        json_string_len(w, p, n);
+        p += n + (p[n] == ',');
+    }
+    json_array_end(w);
+    json_key(w, "on_demand");
+    if (col_null(st, COL_DECISION)) {
+        json_null(w);
+    } else {
+        json_object_begin(w);
+        ix_json_col_text(w, st, "decision", COL_DECISION);
+        ix_json_col_text(w, st, "by", COL_DECISION_BY);
+        ix_json_col_text(w, st, "at", COL_DECISION_AT);
+        ix_json_col_time(w, st, "deadline", COL_DECISION_DEADLINE);
+        json_object_end(w);
+    }
+    json_key(w, "live");
+    json_bool(w, sqlite3_column_int64(st, COL_LIVE) != 0);
+}
+
 void ix_json_call_fields(struct json_writer *w, sqlite3_stmt *st, bool with_message_count)
 {
     int64_t d;
@@ -228,6 +276,7 @@ void ix_json_call_fields(struct json_writer *w, sqlite3_stmt *st, bool with_mess
         json_key(w, "sip_messages");
         json_int(w, sqlite3_column_int64(st, COL_SIP_MESSAGES));
     }
+    json_rules(w, st);
 }
 
 static void json_row(struct json_writer *w, sqlite3_stmt *st)
