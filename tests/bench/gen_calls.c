@@ -448,6 +448,15 @@ struct options {
     int scenario; /* -1 default, 0 mix, 1 answered */
     bool srtp;
     const char *dtmf; /* digits every answered caller sends, "" for none */
+    /* --dtmf-call N:SIDE:DIGITS[:SECONDS]: one call's keys on one side, at a given delay
+     * after the answer (on-demand codes from the agent's or the outside party's side). */
+    struct dtmf_call {
+        unsigned long call;
+        int side; /* 0 caller, 1 callee */
+        char digits[MAX_DTMF + 1];
+        int64_t delay_ms;
+    } dtmf_calls[16];
+    size_t ndtmf_calls;
     int32_t drift_ppm; /* the callee's sender clock against the capture's */
     int64_t marks_every; /* microseconds between alignment marks, 0: only the first */
     const char *out;
@@ -1097,9 +1106,10 @@ static void emit_sip(struct writer *w, const struct call *c, const struct sip_ev
 
 /* The caller presses the digits DTMF_DELAY_MS after the answer; only those whose last
  * packet goes out before the stream stops are sent. */
-static void schedule_dtmf(struct rtp_stream *s, const char *digits, int64_t t_answer)
+static void schedule_dtmf(struct rtp_stream *s, const char *digits, int64_t t_answer,
+                          int64_t delay_ms)
 {
-    int64_t at = t_answer + DTMF_DELAY_MS * MSEC;
+    int64_t at = t_answer + delay_ms * MSEC;
     s->dtmf_tick =
         at > s->start ? (uint64_t)((at - s->start + RTP_PTIME_US - 1) / RTP_PTIME_US) : 0;
     s->dtmf = digits;
@@ -1403,6 +1413,7 @@ static void usage(FILE *f)
     fputs("usage: gen_calls [--calls N] [--duration S] [--concurrency C]\n"
           "                 [--codec pcmu|pcma|g722|g729|opus] [--seed N] [--start EPOCH]\n"
           "                 [--scenario mix|answered] [--dtmf DIGITS] [--srtp]\n"
+          "                 [--dtmf-call N:caller|callee:DIGITS[:SECONDS]]...\n"
           "                 [--drift-ppm N] [--marks-every S] -o FILE.pcap\n"
           "Writes N SIP calls (default 1000) of about S seconds of talk (default 20) with\n"
           "RTP both ways (default codec pcmu) to FILE.pcap, and what they are to\n"
@@ -1412,7 +1423,9 @@ static void usage(FILE *f)
           "In a g722 or opus capture, the first plainly answered call's callee tone is\n"
           "5000 Hz: only a wideband recording keeps it.  With --dtmf, every answered caller\n"
           "sends the DIGITS (0-9 * # A-D) as RFC 4733 events 3 s after the answer, 100 ms\n"
-          "each with 100 ms between them.  With --srtp, media is SRTP (RFC 3711,\n"
+          "each with 100 ms between them.  --dtmf-call (up to 16 times) has call N (from\n"
+          "0) send DIGITS from its caller's or callee's side, SECONDS (default 3) after\n"
+          "the answer.  With --srtp, media is SRTP (RFC 3711,\n"
           "AES_CM_128_HMAC_SHA1_80) keyed by a=crypto in each party's SDP (RFC 4568).\n"
           "Every answered call has 60 ms of digital silence in both directions 2 s after\n"
           "the answer (truth caller_marker, callee_marker); --marks-every S adds one every\n"
@@ -1446,6 +1459,45 @@ static bool parse_int(const char *s, long lo, long hi, long *out)
         return false;
     *out = v;
     return true;
+}
+
+/* "N:SIDE:DIGITS[:SECONDS]": call index N (from 0), side caller or callee. */
+static int parse_dtmf_call(const char *v, struct options *o)
+{
+    char buf[128], *f[4] = {NULL, NULL, NULL, NULL};
+    size_t n = 0;
+    uint64_t u;
+    if (o->ndtmf_calls == NELEM(o->dtmf_calls) || strlen(v) >= sizeof(buf))
+        return -1;
+    memcpy(buf, v, strlen(v) + 1);
+    for (char *p = buf; n < 4 && p; n++) {
+        f[n] = p;
+        p = strchr(p, ':');
+        if (p)
+            *p++ = '\0';
+    }
+    struct dtmf_call *d = &o->dtmf_calls[o->ndtmf_calls];
+    if (n < 3 || !parse_u64(f[0], 10000000, &u))
+        return -1;
+    d->call = (unsigned long)u;
+    if (strcmp(f[1], "caller") == 0)
+        d->side = 0;
+    else if (strcmp(f[1], "callee") == 0)
+        d->side = 1;
+    else
+        return -1;
+    size_t len = strlen(f[2]);
+    if (len == 0 || len > MAX_DTMF || strspn(f[2], "0123456789*#ABCD") != len)
+        return -1;
+    memcpy(d->digits, f[2], len + 1);
+    d->delay_ms = DTMF_DELAY_MS;
+    if (n == 4) {
+        if (!parse_u64(f[3], 86400, &u))
+            return -1;
+        d->delay_ms = (int64_t)u * 1000;
+    }
+    o->ndtmf_calls++;
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -1499,6 +1551,12 @@ static int parse_args(int argc, char **argv, struct options *o)
         } else if (strcmp(a, "--dtmf") == 0 && strlen(v) <= MAX_DTMF &&
                    strspn(v, "0123456789*#ABCD") == strlen(v)) {
             o->dtmf = v;
+        } else if (strcmp(a, "--dtmf-call") == 0) {
+            if (parse_dtmf_call(v, o) != 0) {
+                fprintf(stderr, "gen_calls: --dtmf-call: want N:caller|callee:DIGITS[:SECONDS] "
+                                "(at most %zu)\n", NELEM(o->dtmf_calls));
+                return -1;
+            }
         } else if (strcmp(a, "--drift-ppm") == 0 && parse_int(v, -10000, 10000, &l)) {
             o->drift_ppm = (int32_t)l;
         } else if (strcmp(a, "--marks-every") == 0 && parse_u64(v, 86400, &u) && u > 0) {
@@ -1586,7 +1644,11 @@ int main(int argc, char **argv)
                 c->rtp[1].hz = WIDEBAND_CHECK_HZ;
                 wideband_check = false;
             }
-            schedule_dtmf(&c->rtp[0], o.dtmf, c->t_answer);
+            schedule_dtmf(&c->rtp[0], o.dtmf, c->t_answer, DTMF_DELAY_MS);
+            for (size_t k = 0; k < o.ndtmf_calls; k++)
+                if (o.dtmf_calls[k].call == i)
+                    schedule_dtmf(&c->rtp[o.dtmf_calls[k].side], o.dtmf_calls[k].digits,
+                                  c->t_answer, o.dtmf_calls[k].delay_ms);
             for (int d = 0; d < 2; d++) {
                 c->rtp[d].tone = tone_get(&tones, c->rtp[d].hz);
                 c->rtp[d].silence = tones.silence;
