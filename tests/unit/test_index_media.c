@@ -632,8 +632,16 @@ static void test_migrate_from_1(void)
     make_call(&c, "old@x", T0);
     CHECK_INT(index_store_call(ix, &c), 1);
     CHECK_INT(sqlite3_exec(ix->db,
+                           /* what migration 6 (on demand) added */
+                           "DROP INDEX calls_live; DROP INDEX calls_pending;"
+                           " DROP TABLE call_requests; ALTER TABLE calls DROP COLUMN live;"
+                           " ALTER TABLE calls DROP COLUMN pending_path;"
+                           " ALTER TABLE calls DROP COLUMN decision;"
+                           " ALTER TABLE calls DROP COLUMN decision_by;"
+                           " ALTER TABLE calls DROP COLUMN decision_at;"
+                           " ALTER TABLE calls DROP COLUMN decision_deadline_us;"
                            /* what migration 5 added, triggers first (ALTER TABLE checks them) */
-                           "DROP TRIGGER call_search_insert; DROP TRIGGER call_search_update;"
+                           " DROP TRIGGER call_search_insert; DROP TRIGGER call_search_update;"
                            " DROP TRIGGER call_search_delete; DROP TRIGGER call_search_tag_insert;"
                            " DROP TRIGGER call_search_tag_delete;"
                            " DROP VIEW call_search_text; DROP TABLE call_search;"
