@@ -141,6 +141,7 @@ static void on_demand_call(void *user, struct call *c, const struct media_rules_
     struct on_demand_pass *pass = user;
     struct pipeline *p = pass->p;
     if (c->id == 0) {
+        begin_if_needed(p);
         if (ondemand_publish(p->ix, c, d, relpath) < 0)
             COUNT(p->counters, drop_index_error);
         return;
@@ -158,10 +159,11 @@ static void on_demand_call(void *user, struct call *c, const struct media_rules_
         COUNT(p->counters, drop_index_error);
 }
 
+/* Reads need no transaction: the write lock is taken only when there is something to
+ * write (the web's requests must not wait behind an idle capture). */
 static void on_demand_tick(struct pipeline *p)
 {
     struct ondemand_request *rq = NULL;
-    begin_if_needed(p);
     long n = ondemand_live_requests(p->ix, &rq);
     struct on_demand_pass pass = {p, rq, n > 0 ? n : 0};
     media_each_on_demand(p->media, on_demand_call, &pass);

@@ -152,6 +152,40 @@ def main_check(binary, work, ns_uac, if_uac):
         files = [os.path.join(r, n) for r, _, ns in os.walk(os.path.join(data, "recordings"))
                  for n in ns]
         check(len(files) == 1, "one recording file left: %s" % files)
+
+        # A capture killed during an on_demand call: the next start destroys the
+        # undecided recording that vault_recover closed, and the row stops being live.
+        cap.terminate()
+        cap.wait(timeout=10)
+        cap = subprocess.Popen([binary, "-c", conf, "capture"], stderr=cap_log, stdout=cap_log)
+        if not wait_for(lambda: open(os.path.join(work, "capture.log")).read().count(
+                "capturing on") == 2, 10):
+            check(False, "capture did not restart")
+            return
+        rep = subprocess.Popen(["ip", "netns", "exec", ns_uac, sys.executable, __file__,
+                                "replay", if_uac, os.path.join(work, "x.pcap")])
+        row = wait_for(lambda: next((c for c in live() if c["call_id"] == first), None), 15)
+        if not check(row, "the replayed call is live again"):
+            return
+        time.sleep(1.5)  # some audio sealed in its .part file
+        cap.kill()
+        cap.wait()
+        rep.terminate()
+        rep.wait()
+        parts = [n for _, _, ns in os.walk(os.path.join(data, "recordings")) for n in ns
+                 if n.endswith(".part")]
+        check(parts, "the killed capture left its pending .part file")
+        cap = subprocess.Popen([binary, "-c", conf, "capture"], stderr=cap_log, stdout=cap_log)
+        wait_for(lambda: "settled" in open(os.path.join(work, "capture.log")).read(), 10)
+        out = subprocess.run([binary, "-d", data, "call", str(row["id"])], capture_output=True)
+        after = json.loads(out.stdout or b"{}")
+        check(after.get("live") is False and after.get("on_demand", {}).get("decision") ==
+              "discarded" and after["on_demand"]["by"] == "crash" and after["recording"] is None,
+              "after the restart the undecided call is discarded by crash: %s" %
+              after.get("on_demand"))
+        files = [os.path.join(r, n) for r, _, ns in os.walk(os.path.join(data, "recordings"))
+                 for n in ns]
+        check(len(files) == 1, "still one recording file (the kept one): %s" % files)
     finally:
         for p in (rep, web, cap):
             if p and p.poll() is None:

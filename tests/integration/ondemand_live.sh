@@ -11,7 +11,9 @@
 # "requested" and the live list then says "kept" by the supervisor; after the calls,
 # the first has its recording (verified, from the call's start) and keeps its id; the
 # second, undecided, is destroyed once [rules] on_demand_grace (2 s, wall clock) passed,
-# and no file of it is left.  About a minute: a call is stored 32 s after its BYE.
+# and no file of it is left.  Then the capture is killed (-9) during a replayed call:
+# the next start destroys that undecided recording (decision by "crash").  About a
+# minute: a call is stored 32 s after its BYE.
 #
 # Needs root (network namespaces) and python3.  Not root or no `ip netns`: "SKIP".
 set -u
