@@ -46,7 +46,7 @@ struct pipeline {
     pkt_time_t last_complexity_change, calm_since;
     unsigned uncommitted;
     bool in_transaction;
-    bool on_demand; /* a rule says on_demand: the idle tick serves decisions */
+    bool on_demand; /* on_demand rules or a malicious code: the idle tick serves them */
 
     /* The packet being classified, for the framing callbacks. */
     const struct l4_packet *current;
@@ -322,6 +322,9 @@ struct pipeline *pipeline_new(const struct config *cfg, struct index *ix,
         port_add(p->sip_port, cfg->sip_ports[i]);
     for (size_t i = 0; i < cfg->nsip_tls_ports; i++)
         port_add(p->tls_port, cfg->sip_tls_ports[i]);
+    /* The malicious code works on every recorded call: its alarm must not wait for
+     * the call's end. */
+    p->on_demand = cfg->malicious_code[0] != '\0';
     for (size_t i = 0; i < cfg->nrules; i++)
         p->on_demand |= cfg->rules[i].action == RULES_ON_DEMAND;
 

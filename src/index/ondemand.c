@@ -86,7 +86,7 @@ int ondemand_publish(struct index *ix, struct call *c, const struct media_rules_
             " callee_name, rule, rule_action, retention_days, live, pending_path, decision)"
             " VALUES (:call_id, :start_us, :answer_us, :last_activity_us, 'in_progress',"
             " :direction, :partial, :transport, :caller, :caller_norm, :caller_name, :callee,"
-            " :callee_norm, :callee_name, :rule, :action, :retention_days, 1, :path, 'pending')"
+            " :callee_norm, :callee_name, :rule, :action, :retention_days, 1, :path, :decision)"
             " ON CONFLICT (call_id, start_us) DO NOTHING");
     if (!st)
         return -1;
@@ -108,6 +108,9 @@ int ondemand_publish(struct index *ix, struct call *c, const struct media_rules_
     ix_bind_chars(&b, ":action", d->action, sizeof(d->action));
     ix_bind_opt_int(&b, ":retention_days", d->retention_days);
     ix_bind_text(&b, ":path", relpath && relpath[0] ? relpath : NULL);
+    /* A recorded call marked malicious is published too (its alarm is raised at once),
+     * without an on-demand decision. */
+    ix_bind_text(&b, ":decision", d->on_demand[0] ? d->on_demand : NULL);
     if (run(ix, &b) != 0)
         return -1;
     if (sqlite3_changes(ix->db) != 1) {

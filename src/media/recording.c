@@ -95,10 +95,12 @@ bool recording_rules(struct media *m, struct call_media *cm)
     md->retention_days = d.retention_days;
     for (size_t i = 0; i < d.ntags && i < RULE_MAX_TAGS; i++)
         snprintf(md->tags[md->ntags++], RULE_TAG_SIZE, "%s", d.tags[i]);
-    if (d.action == RULES_ON_DEMAND && d.record) {
-        snprintf(md->on_demand, sizeof(md->on_demand), "pending");
+    /* The agent's keys count on every recorded call (malicious_code), and keep or
+     * discard the recording of an on_demand one. */
+    if (d.record)
         cm->agent_channels = rules_agent_channels(view.direction);
-    }
+    if (d.action == RULES_ON_DEMAND && d.record)
+        snprintf(md->on_demand, sizeof(md->on_demand), "pending");
     return md->recorded;
 }
 

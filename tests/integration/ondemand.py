@@ -259,17 +259,32 @@ def main():
     hold = db.execute("SELECT user FROM legal_holds WHERE call_ref = ?", (ids[0],)).fetchall()
     check(hold == [("supervisor1",)], "the API's malicious mark put the call on hold")
 
-    # Packet time moves on: a later capture settles call 3 (its grace is over).
+    # Packet time moves on: a later capture settles call 3 (its grace is over).  It is
+    # imported under a plain record rule, and its agent (the caller of an outbound
+    # call) dials the malicious code: a recorded call is marked too.
     later = os.path.join(tmp, "later.pcap")
-    subprocess.run([GEN, "--calls", "1", "--duration", "4", "--scenario", "answered",
-                    "--seed", "9", "--start", str(int(truth[-1]["end"]) + 60), "-o", later],
-                   check=True, capture_output=True)
-    imp = run("-c", conf, "-d", data, "import", later)
+    subprocess.run([GEN, "--calls", "1", "--duration", "6", "--scenario", "answered",
+                    "--seed", "9", "--start", str(int(truth[-1]["end"]) + 60),
+                    "--dtmf-call", "0:caller:*9", "-o", later], check=True, capture_output=True)
+    later_id = json.load(open(os.path.join(tmp, "later.truth.json")))["calls"][0]["call_id"]
+    conf2 = os.path.join(tmp, "g2.conf")
+    with open(conf2, "w") as f:
+        f.write("[numbers]\ninternal = 2xxx\ntrunks = 192.0.2.1\n\n"
+                "[rules]\non_demand_grace = 20\n\n[rule all]\naction = record\n")
+    imp = run("-c", conf2, "-d", data, "import", later)
     check(imp.returncode == 0, "second import: %s" % imp.stderr)
     calls = json.loads(run("-d", data, "calls", "--json", check=True).stdout)
     c = by_index(calls, truth)
     check(od(3) == ("discarded", "grace") and c[3]["recording"] is None,
           "call 3 discarded once its grace is over: %s" % (od(3),))
+    lc = next((x for x in calls if x["call_id"] == later_id), None)
+    check(lc and lc["rule_action"] == "record" and lc["on_demand"] is None and
+          "malicious" in lc["tags"] and lc["recording"],
+          "a recorded call's agent marks it malicious by DTMF: %s" % (lc and lc["tags"]))
+    if lc:
+        alarm = db.execute("SELECT active FROM alarms WHERE name = ?",
+                           ("malicious_call:%d" % lc["id"],)).fetchall()
+        check(alarm == [(1,)], "its alarm is active")
 
     # The command line: a decided call is not decided again.
     r = run("-c", conf, "-d", data, "keep", str(ids[4]))
