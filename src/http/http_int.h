@@ -109,6 +109,7 @@ route_fn route_login, route_logout, route_me;
 route_fn route_calls, route_call, route_call_audio, route_call_peaks;
 route_fn route_healthz, route_audit;
 route_fn route_calls_live, route_call_keep, route_call_discard, route_call_malicious;
+route_fn route_ui_live, route_ui_live_js;
 route_fn route_ui_index, route_ui_js, route_ui_css;
 
 /* ui_assets.c (generated from src/http/ui/ at build time) */

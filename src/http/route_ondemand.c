@@ -6,6 +6,7 @@
  *   POST /api/calls/{id}/keep        keep the recording (from the call's start)
  *   POST /api/calls/{id}/discard     destroy it
  *   POST /api/calls/{id}/malicious   keep it, tag it, hold it, raise an alarm
+ *   GET  /live.html, /live.js         the page of calls in progress (src/http/ui/)
  *
  * The web process does not hold calls in progress: for those it writes a request into
  * the index, which the capture process applies within a second (202, state
@@ -98,4 +99,23 @@ enum MHD_Result route_calls_live(struct http_req *rq)
     }
     http_audit(rq, rq->sess.user, "search", "", "live", "yes", AUDIT_END);
     return http_reply_json(rq, MHD_HTTP_OK, text, len);
+}
+
+/* The page of calls in progress: its own files, so that it stays apart from app.js. */
+static enum MHD_Result live_asset(struct http_req *rq, const char *name)
+{
+    const struct ui_asset *a = ui_asset_find(name);
+    if (!a)
+        return http_reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such page", NULL);
+    return http_reply(rq, MHD_HTTP_OK, a->type, (char *)a->data, a->len, false);
+}
+
+enum MHD_Result route_ui_live(struct http_req *rq)
+{
+    return live_asset(rq, "live.html");
+}
+
+enum MHD_Result route_ui_live_js(struct http_req *rq)
+{
+    return live_asset(rq, "live.js");
 }

@@ -66,6 +66,8 @@ static const struct route routes[] = {
     {"GET", "/index.html", route_ui_index, 0},
     {"GET", "/app.js", route_ui_js, 0},
     {"GET", "/app.css", route_ui_css, 0},
+    {"GET", "/live.html", route_ui_live, 0},
+    {"GET", "/live.js", route_ui_live_js, 0},
 };
 
 /* Per connection: the request body as it arrives. */

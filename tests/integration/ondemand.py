@@ -224,6 +224,12 @@ def main():
         check(adm.login("admin1", "admin password 42") == 200, "admin login")
         st, _, b = sup.req("GET", "/api/calls/live")
         check(st == 200 and json.loads(b) == [], "no call in progress after an import: %s" % b)
+        for page, kind, holds in (("/live.html", "text/html", b'src="/live.js"'),
+                                  ("/live.js", "text/javascript", b"/api/calls/live")):
+            st, h, b = Client(port).req("GET", page)
+            check(st == 200 and h.get("content-type", "").startswith(kind) and
+                  "content-security-policy" in h and holds in b,
+                  "the page of calls in progress is served: %s %d" % (page, st))
         check(aud.req("POST", "/api/calls/%d/keep" % ids[5])[0] == 403, "an auditor cannot keep")
         check(aud.req("GET", "/api/calls/live")[0] == 403, "an auditor cannot list live calls")
         st, _, b = sup.req("POST", "/api/calls/%d/keep" % ids[5])
