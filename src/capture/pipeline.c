@@ -151,9 +151,9 @@ static void on_demand_call(void *user, struct call *c, const struct media_rules_
     for (long i = 0; i < pass->nrq; i++) {
         if (pass->rq[i].call_ref != c->id)
             continue;
+        static const char *const outcome[] = {"not on demand", "applied", "already decided"};
         int r = media_on_demand_request(p->media, c, pass->rq[i].action, pass->rq[i].user, p->now);
-        ondemand_request_done(p->ix, pass->rq[i].id,
-                              r == 0 ? "applied" : r == 1 ? "already decided" : "not on demand");
+        ondemand_request_done(p->ix, pass->rq[i].id, outcome[r + 1]);
     }
     if (ondemand_update_live(p->ix, c->id, d) != 0)
         COUNT(p->counters, drop_index_error);

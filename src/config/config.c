@@ -303,8 +303,8 @@ static bool parse_dtmf_code(const struct keyword *kw, const char *value, struct 
     char sh[SHOW_MAX * 4 + 8];
     size_t len = strlen(value);
     if (len >= DTMF_CODE_SIZE || strspn(value, "0123456789*#ABCD") != len) {
-        snprintf(err, errsize, "%s: \"%s\" is not a DTMF code (up to %d of 0-9 * # A-D)",
-                 kw->key, show_str(value, sh, sizeof(sh)), DTMF_CODE_SIZE - 1);
+        snprintf(err, errsize, "%s: \"%s\" is not a DTMF code (up to %d of 0-9 * # A-D)", kw->key,
+                 show_str(value, sh, sizeof(sh)), DTMF_CODE_SIZE - 1);
         return false;
     }
     memcpy(field(cfg, kw), value, len + 1);

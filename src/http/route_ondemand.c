@@ -31,7 +31,10 @@ static enum MHD_Result decide(struct http_req *rq, const char *action)
     pthread_mutex_unlock(&rq->srv->db_lock);
     snprintf(target, sizeof(target), "%" PRId64, rq->id);
     snprintf(verb, sizeof(verb), "call.%s", action);
-    http_audit(rq, rq->sess.user, verb, target, "outcome", r >= 0 ? state : err[0] ? err : "error",
+    http_audit(rq, rq->sess.user, verb, target, "outcome",
+               r >= 0   ? state
+               : err[0] ? err
+                        : "error",
                AUDIT_END);
     if (r == -2)
         return http_reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no call with this id", NULL);

@@ -212,8 +212,8 @@ int ondemand_request_done(struct index *ix, int64_t id, const char *outcome)
 int ondemand_stored(struct index *ix, int64_t call_ref, const struct media_rules_decision *d)
 {
     int rc = 0;
-    if (d->decided_by[0] && (strcmp(d->on_demand, "kept") == 0 ||
-                             strcmp(d->on_demand, "discarded") == 0))
+    if (d->decided_by[0] &&
+        (strcmp(d->on_demand, "kept") == 0 || strcmp(d->on_demand, "discarded") == 0))
         audit_call(ix, d->decided_by,
                    strcmp(d->on_demand, "kept") == 0 ? "call.kept" : "call.discarded", call_ref,
                    strcmp(d->decided_by, "dtmf") == 0 ? "{\"via\":\"dtmf\",\"during\":\"call\"}"
@@ -300,11 +300,11 @@ static int settle_call(struct index *ix, const char *data_dir, int64_t id, bool 
         if (!st || run(ix, &b) != 0)
             goto fail;
     }
-    sqlite3_stmt *st = prepare(
-        ix, "UPDATE calls SET decision = :decision, decision_by = :by, decision_at = :at,"
-            " decision_deadline_us = NULL, pending_path = NULL,"
-            " media_state = CASE WHEN :keep THEN media_state ELSE 'discarded' END,"
-            " live = CASE WHEN :keep THEN live ELSE 0 END WHERE id = :id");
+    sqlite3_stmt *st =
+        prepare(ix, "UPDATE calls SET decision = :decision, decision_by = :by, decision_at = :at,"
+                    " decision_deadline_us = NULL, pending_path = NULL,"
+                    " media_state = CASE WHEN :keep THEN media_state ELSE 'discarded' END,"
+                    " live = CASE WHEN :keep THEN live ELSE 0 END WHERE id = :id");
     struct ix_binder b = {st, NULL, SQLITE_OK};
     ix_bind_text(&b, ":decision", keep ? "kept" : "discarded");
     ix_bind_text(&b, ":by", by);
@@ -335,7 +335,8 @@ static int apply_ended(struct index *ix, const char *data_dir, int64_t id, const
     now_iso(at, sizeof(at));
     bool pending = strcmp(cs.decision, "pending") == 0;
     if (strcmp(action, "malicious") == 0) {
-        if (pending && settle_call(ix, data_dir, id, true, user, at, "{\"via\":\"malicious\"}") != 0)
+        if (pending &&
+            settle_call(ix, data_dir, id, true, user, at, "{\"via\":\"malicious\"}") != 0)
             return -1;
         if (ondemand_mark_malicious(ix, id, user) != 0)
             return -1;
@@ -383,7 +384,8 @@ long ondemand_settle(struct index *ix, const char *data_dir, pkt_time_t now, boo
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (nids == cap) {
             cap = cap ? cap * 2 : 16;
-            int64_t *a = realloc(ids, cap * sizeof(*a)), *b = a ? realloc(deadlines, cap * sizeof(*b)) : NULL;
+            int64_t *a = realloc(ids, cap * sizeof(*a)),
+                    *b = a ? realloc(deadlines, cap * sizeof(*b)) : NULL;
             if (a)
                 ids = a;
             if (b)
@@ -406,8 +408,7 @@ long ondemand_settle(struct index *ix, const char *data_dir, pkt_time_t now, boo
         char at[TIME_ISO_SIZE];
         time_format_iso_ms(deadlines[i], at, sizeof(at));
         if (settle_call(ix, data_dir, ids[i], false, "grace", at,
-                        "{\"via\":\"grace\",\"reason\":\"no decision before the deadline\"}") ==
-            0)
+                        "{\"via\":\"grace\",\"reason\":\"no decision before the deadline\"}") == 0)
             settled++;
     }
     free(ids);
@@ -482,8 +483,9 @@ int ondemand_request(struct index *ix, const char *data_dir, int64_t call_ref, c
         snprintf(state, statesize, "marked");
         return 1;
     }
-    sqlite3_stmt *st = prepare(ix, "INSERT INTO call_requests (call_ref, action, user, requested_at)"
-                                   " VALUES (:id, :action, :user, :at)");
+    sqlite3_stmt *st =
+        prepare(ix, "INSERT INTO call_requests (call_ref, action, user, requested_at)"
+                    " VALUES (:id, :action, :user, :at)");
     if (!st)
         return -1;
     char at[TIME_ISO_SIZE];
@@ -537,7 +539,8 @@ int ondemand_mark_malicious(struct index *ix, int64_t call_ref, const char *user
     ix_bind_text(&b, ":user", user);
     if (!st || run(ix, &b) != 0)
         goto fail;
-    st = prepare(ix, "SELECT coalesce(caller, '?'), coalesce(callee, '?') FROM calls WHERE id = :id");
+    st = prepare(ix,
+                 "SELECT coalesce(caller, '?'), coalesce(callee, '?') FROM calls WHERE id = :id");
     if (st) {
         sqlite3_bind_int64(st, 1, call_ref);
         if (sqlite3_step(st) == SQLITE_ROW) {

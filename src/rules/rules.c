@@ -420,8 +420,8 @@ static const char *const ondemand_names[] = {
 
 const char *ondemand_action_name(enum ondemand_action a)
 {
-    return (unsigned)a < sizeof(ondemand_names) / sizeof(ondemand_names[0]) ? ondemand_names[a]
-                                                                             : "";
+    size_t n = sizeof(ondemand_names) / sizeof(ondemand_names[0]);
+    return (unsigned)a < n ? ondemand_names[a] : "";
 }
 
 enum ondemand_action ondemand_action_parse(const char *name)
@@ -530,9 +530,10 @@ int rules_check(const struct config *cfg, const char *path, FILE *errout)
                 (i < j || strcmp(codes[i].code, codes[j].code) != 0)) {
                 errors++;
                 if (errout)
-                    fprintf(errout, "%s: [rules] %s \"%s\" ends with %s \"%s\": dialling it "
-                            "would trigger both\n", path, codes[i].key, codes[i].code,
-                            codes[j].key, codes[j].code);
+                    fprintf(errout,
+                            "%s: [rules] %s \"%s\" ends with %s \"%s\": dialling it "
+                            "would trigger both\n",
+                            path, codes[i].key, codes[i].code, codes[j].key, codes[j].code);
             }
     return errors;
 }
