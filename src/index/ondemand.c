@@ -121,9 +121,22 @@ int ondemand_publish(struct index *ix, struct call *c, const struct media_rules_
     return 1;
 }
 
+/* The live row's decision, to write only what changed: a read takes no write lock. */
+static bool live_decision_is(struct index *ix, int64_t call_ref, const char *decision)
+{
+    sqlite3_stmt *st = prepare(ix, "SELECT decision IS :d FROM calls WHERE id = :id");
+    if (!st)
+        return false;
+    sqlite3_bind_text(st, 1, decision, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, call_ref);
+    bool same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    return same;
+}
+
 int ondemand_update_live(struct index *ix, int64_t call_ref, const struct media_rules_decision *d)
 {
-    if (d->on_demand[0]) {
+    if (d->on_demand[0] && !live_decision_is(ix, call_ref, d->on_demand)) {
         sqlite3_stmt *st = prepare(ix, "UPDATE calls SET decision = :decision, decision_by = :by,"
                                        " decision_at = :at WHERE id = :id AND live = 1"
                                        " AND decision IS NOT :decision");
@@ -512,12 +525,15 @@ int ondemand_request(struct index *ix, const char *data_dir, int64_t call_ref, c
 
 int ondemand_mark_malicious(struct index *ix, int64_t call_ref, const char *user)
 {
-    int64_t marked = 0;
-    char sql[128];
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM call_tags WHERE call_ref = %" PRId64 " AND tag = 'malicious'",
-             call_ref); /* an integer of ours, not outside text */
-    if (ix_query_int(ix->db, sql, &marked) != SQLITE_OK)
+    sqlite3_stmt *q = prepare(ix, "SELECT count(*) FROM call_tags WHERE call_ref = :id"
+                                  " AND tag = 'malicious'");
+    if (!q)
+        return -1;
+    sqlite3_bind_int64(q, 1, call_ref);
+    int qrc = sqlite3_step(q);
+    int64_t marked = qrc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_finalize(q);
+    if (qrc != SQLITE_ROW)
         return -1;
     if (marked)
         return 0;
