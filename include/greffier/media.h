@@ -60,6 +60,10 @@ void media_each_on_demand(struct media *m,
 int media_on_demand_request(struct media *m, struct call *c, const char *action, const char *by,
                             pkt_time_t now);
 
+/* A DTMF key sent in a SIP INFO by the caller's side (from_caller) or the callee's: a
+ * "dtmf" event of the call, and a key of the on-demand codes. */
+void media_sip_dtmf(struct media *m, struct call *c, bool from_caller, char key, pkt_time_t ts);
+
 /* End of input: hands every unmatched stream to fn. */
 void media_drain_unmatched(struct media *m,
                            void (*fn)(void *user, const struct media_stream_result *s),

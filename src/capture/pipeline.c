@@ -86,6 +86,12 @@ static void on_call_started(void *user, struct call *c)
     media_call_started(p->media, c);
 }
 
+static void on_sip_dtmf(void *user, struct call *c, bool from_caller, char key, pkt_time_t ts)
+{
+    struct pipeline *p = user;
+    media_sip_dtmf(p->media, c, from_caller, key, ts);
+}
+
 static void on_media_changed(void *user, struct call *c, const struct call_media_offer *o)
 {
     struct pipeline *p = user;
@@ -344,6 +350,7 @@ struct pipeline *pipeline_new(const struct config *cfg, struct index *ix,
         .call_started = on_call_started,
         .media_changed = on_media_changed,
         .call_finished = on_call_finished,
+        .dtmf = on_sip_dtmf,
     };
     p->net = net_decoder_new(&nl, counters, on_l4, p);
     p->tcp = tcp_reassembler_new(&tl, counters, on_tcp_data, sip_stream_state_free, p);

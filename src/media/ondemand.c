@@ -4,8 +4,8 @@
  *
  * The recording of such a call is written exactly as any other, sealed from its first
  * byte: the "buffer" is the vault file itself, marked pending.  A decision comes from the
- * agent's keypad (RFC 4733 events on the agent's channel, matched against the [rules]
- * codes) or from outside (the web or the command line, through the index: see
+ * agent's keypad (RFC 4733 events on the agent's channel, or SIP INFO from the agent's
+ * side, matched against the [rules] codes) or from outside (the web or the command line, through the index: see
  * media_on_demand_request).  Keep only changes the mark, so a kept call is recorded from
  * its start; discard destroys the file at once and stops recording the call; malicious
  * keeps it and asks the index stage to tag it, hold it and raise an alarm.  Undecided
@@ -82,6 +82,17 @@ void ondemand_dtmf(struct media *m, struct call_media *cm, int channel, char key
         return;
     cm->agent_digits[0] = '\0';
     decide(m, cm, a, "dtmf", ts);
+}
+
+void media_sip_dtmf(struct media *m, struct call *c, bool from_caller, char key, pkt_time_t ts)
+{
+    struct call_media *cm = c->media;
+    if (!cm)
+        return;
+    char digit[2] = {key, '\0'};
+    int channel = from_caller ? 0 : 1;
+    media_event(cm, ts, "dtmf", channel, digit);
+    ondemand_dtmf(m, cm, channel, key, ts);
 }
 
 int media_on_demand_request(struct media *m, struct call *c, const char *action, const char *by,

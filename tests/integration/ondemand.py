@@ -20,7 +20,9 @@ Then: every discarded call left no file (its recording name, the .part name) in 
 directory, /tmp or /var/tmp, and no file there holds the first bytes of the sealed file
 that was destroyed by the API (read while it was pending), nor an Ogg page of any of the
 discarded calls' streams (plaintext); the audit chain holds each decision with who made
-it; `greffier keep/discard` refuse a call already decided; roles are enforced.
+it; `greffier keep/discard` refuse a call already decided; roles are enforced.  A
+recorded call's agent marks it malicious by DTMF; SIP INFO keys (application/dtmf-relay)
+count from the agent's side and not from the outside party's.
 Python standard library only."""
 import http.client, json, os, socket, sqlite3, struct, subprocess, sys, tempfile, time
 
@@ -338,6 +340,30 @@ def main():
     kept_files = files_under(os.path.join(data, "recordings"))
     check(len(kept_files) == 4 and not any(p.endswith(".part") for p in kept_files),
           "4 recordings left (calls 0, 1, 5 and the later call), no .part: %s" % kept_files)
+
+    # SIP INFO keys (application/dtmf-relay): the agent's count, the outside party's not.
+    info, data2 = os.path.join(tmp, "info.pcap"), os.path.join(tmp, "data2")
+    subprocess.run([GEN, "--calls", "2", "--duration", "8", "--scenario", "answered", "--seed",
+                    "2", "--dtmf-call", "0:callee:*1:3:info", "--dtmf-call", "1:caller:*1:3:info",
+                    "-o", info], check=True, capture_output=True)
+    itruth = json.load(open(os.path.join(tmp, "info.truth.json")))["calls"]
+    conf3 = os.path.join(tmp, "g3.conf")
+    with open(conf3, "w") as f:
+        f.write("[numbers]\ninternal = 2xxx\ntrunks = 192.0.2.1\n\n"
+                "[rules]\non_demand_grace = 0\n\n[rule agents]\naction = on_demand\n")
+    run("-d", data2, "init", check=True)
+    imp = run("-c", conf3, "-d", data2, "import", info)
+    check(imp.returncode == 0 and [t["direction"] for t in itruth] == ["inbound", "inbound"],
+          "import of the SIP INFO capture")
+    ic = by_index(json.loads(run("-d", data2, "calls", "--json", check=True).stdout), itruth)
+    if check(all(ic), "both SIP INFO calls indexed"):
+        check(ic[0]["on_demand"]["decision"] == "kept" and ic[0]["on_demand"]["by"] == "dtmf" and
+              ic[0]["recording"], "SIP INFO *1 from the agent (callee) keeps the call")
+        check(ic[1]["on_demand"]["decision"] == "discarded" and ic[1]["recording"] is None,
+              "SIP INFO *1 from the outside party (caller) is ignored: discarded")
+        ev = json.loads(run("-d", data2, "call", str(ic[0]["id"])).stdout)["events"]
+        check([(e["detail"], e["channel"]) for e in ev if e["kind"] == "dtmf"] ==
+              [("*", 1), ("1", 1)], "SIP INFO keys are dtmf events of the callee's channel")
 
     subprocess.run(["rm", "-rf", tmp])
 
