@@ -5,11 +5,12 @@
  * The recording of such a call is written exactly as any other, sealed from its first
  * byte: the "buffer" is the vault file itself, marked pending.  A decision comes from the
  * agent's keypad (RFC 4733 events on the agent's channel, or SIP INFO from the agent's
- * side, matched against the [rules] codes) or from outside (the web or the command line, through the index: see
- * media_on_demand_request).  Keep only changes the mark, so a kept call is recorded from
- * its start; discard destroys the file at once and stops recording the call; malicious
- * keeps it and asks the index stage to tag it, hold it and raise an alarm.  Undecided
- * calls are settled after their end by the index stage (src/index/ondemand.c).
+ * side, matched against the [rules] codes) or from outside (the web or the command line,
+ * through the index: see media_on_demand_request).  Keep only changes the mark, so a kept
+ * call is recorded from its start; discard destroys the file at once and stops recording
+ * the call; malicious keeps it and asks the index stage to tag it, hold it and raise an
+ * alarm.  Undecided calls are settled after their end by the index stage
+ * (src/index/ondemand.c).
  *
  * Keys from the outside party are ignored: a caller must not be able to keep or destroy
  * the recording of the agent's call.
