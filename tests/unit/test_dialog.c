@@ -289,7 +289,8 @@ static void feed_info(struct dialogs *d, enum who from, unsigned cseq, char key,
     char body[64], msg[1024];
     snprintf(body, sizeof(body), "Signal=%c\r\nDuration=160\r\n", key);
     snprintf(msg, sizeof(msg),
-             "INFO sip:x@10.0.0.%d SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.%d:5060;branch=z9hG4bKi%u%d\r\n"
+             "INFO sip:x@10.0.0.%d SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 10.0.0.%d:5060;branch=z9hG4bKi%u%d\r\n"
              "From: <sip:a@pbx>;tag=%s\r\nTo: <sip:b@pbx>;tag=%s\r\nCall-ID: info\r\n"
              "CSeq: %u INFO\r\nContent-Type: application/dtmf-relay\r\n"
              "Content-Length: %zu\r\n\r\n%s",
