@@ -99,7 +99,8 @@ def main_check(binary, work, ns_uac, if_uac):
         check(cli.login("sup1", "supervisor password 42") == 200, "supervisor login")
         if not wait_for(lambda: "capturing on" in open(os.path.join(work, "capture.log")).read(),
                         10):
-            check(False, "capture did not start: %s" % open(os.path.join(work, "capture.log")).read())
+            log = open(os.path.join(work, "capture.log")).read()
+            check(False, "capture did not start: %s" % log)
             return
         rep = subprocess.Popen(["ip", "netns", "exec", ns_uac, sys.executable, __file__,
                                 "replay", if_uac, os.path.join(work, "x.pcap")])

@@ -5,7 +5,9 @@
 
 const $ = (id) => document.getElementById(id);
 const DECISION = { pending: 'en attente', kept: 'conservé', discarded: 'supprimé' };
-const DIRECTION = { inbound: 'entrant', outbound: 'sortant', internal: 'interne', unknown: 'inconnu' };
+const DIRECTION = {
+  inbound: 'entrant', outbound: 'sortant', internal: 'interne', unknown: 'inconnu',
+};
 const ACTIONS = [
   ['keep', 'Conserver'], ['discard', 'Supprimer'], ['malicious', 'Malveillant'],
 ];
