@@ -31,12 +31,13 @@ struct cidr {
 #define RULE_MAX_TAGS 8
 #define RULE_NAME_SIZE 48
 #define RULE_TAG_SIZE 32
+#define DTMF_CODE_SIZE 9 /* [rules] keep_code ...: up to 8 of 0-9 * # A-D */
 
 enum rules_action {
     RULES_RECORD = 0,
     RULES_SKIP,
     RULES_SAMPLE,    /* record sample_percent % of the calls, chosen from the Call-ID */
-    RULES_ON_DEMAND, /* recorded for now; keep or discard comes later (see docs/RULES.md) */
+    RULES_ON_DEMAND, /* recorded as pending: kept or destroyed on a decision (docs/RULES.md) */
 };
 
 struct config_rule {
@@ -153,6 +154,10 @@ struct config {
     size_t nnever_record;
     int rules_default; /* enum rules_action: RULES_RECORD or RULES_SKIP */
     bool keep_metadata_of_unrecorded; /* default yes */
+    unsigned on_demand_grace_s;       /* after the end of an undecided on_demand call */
+    char keep_code[DTMF_CODE_SIZE];   /* DTMF from the agent's side; "" disables */
+    char discard_code[DTMF_CODE_SIZE];
+    char malicious_code[DTMF_CODE_SIZE];
 
     /* [retention] (src/retention/, docs/RETENTION.md) */
     unsigned retention_default_days; /* default 180 */

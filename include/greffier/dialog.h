@@ -36,6 +36,8 @@ struct call_sink {
     void (*media_changed)(void *user, struct call *c, const struct call_media_offer *offer);
     /* The call is finished; the tracker frees it after this returns. */
     void (*call_finished)(void *user, struct call *c);
+    /* A DTMF key sent in a SIP INFO of the dialog (once per CSeq and side). */
+    void (*dtmf)(void *user, struct call *c, bool from_caller, char key, pkt_time_t ts);
 };
 
 struct dialogs;

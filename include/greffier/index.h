@@ -61,6 +61,7 @@ struct call_filter {
     bool has_cursor;
     pkt_time_t cursor_start;
     int64_t cursor_id;
+    bool live;             /* only on_demand calls in progress (calls.live, ondemand.h) */
 };
 
 enum { INDEX_FTS_TEXT_MAX = 256, INDEX_FTS_WORDS_MAX = 8, INDEX_FTS_QUERY_SIZE = 400 };

@@ -52,6 +52,24 @@ void media_set_disk_full(struct media *m, bool full);
  * applies [storage] on_disk_full at once. */
 bool media_disk_full_seen(struct media *m);
 
+/* On demand (src/media/ondemand.c).  fn is called for every call in progress that is
+ * under an on_demand rule or marked malicious, with the decision so far and the path of
+ * its recording relative to the data directory ("" while it has none). */
+void media_each_on_demand(struct media *m,
+                          void (*fn)(void *user, struct call *c,
+                                     const struct media_rules_decision *d, const char *relpath),
+                          void *user);
+/* A decision from outside for call c in progress: action "keep", "discard" or
+ * "malicious", by a user ("cli:UID" ...), at packet time now.  Returns 0 when applied,
+ * 1 when the call was already decided (the first decision stands), -1 when the call is
+ * not on demand (or the action is unknown). */
+int media_on_demand_request(struct media *m, struct call *c, const char *action, const char *by,
+                            pkt_time_t now);
+
+/* A DTMF key sent in a SIP INFO by the caller's side (from_caller) or the callee's: a
+ * "dtmf" event of the call, and a key of the on-demand codes. */
+void media_sip_dtmf(struct media *m, struct call *c, bool from_caller, char key, pkt_time_t ts);
+
 /* End of input: hands every unmatched stream to fn. */
 void media_drain_unmatched(struct media *m,
                            void (*fn)(void *user, const struct media_stream_result *s),

@@ -73,6 +73,16 @@ struct media_rules_decision {
     unsigned retention_days;     /* 0: the general retention */
     char tags[RULE_MAX_TAGS][RULE_TAG_SIZE];
     size_t ntags;
+
+    /* action "on_demand" only (docs/RULES.md): "pending" until a decision, then "kept" or
+     * "discarded"; "" for the other actions, and for an on_demand call that never had a
+     * recording to decide about. */
+    char on_demand[12];
+    char decided_by[72];   /* "dtmf", a web user, "cli:UID" */
+    pkt_time_t decided_at; /* packet time of the code's last digit, or of the request */
+    pkt_time_t deadline;   /* pending: destroyed unless kept by then (end + grace) */
+    bool malicious;        /* marked during the call (DTMF or a request) */
+    char malicious_by[72];
 };
 
 struct call_media_result {

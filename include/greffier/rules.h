@@ -48,6 +48,28 @@ const char *rules_decision_origin(const struct rules_decision *d);
  * the Call-ID, so the same call always gets the same answer, on every import. */
 bool rules_sample_chosen(const char *call_id, unsigned percent);
 
+/* ---- on demand (docs/RULES.md "On demand") ---------------------------------------- */
+
+enum ondemand_action {
+    ONDEMAND_NONE = 0,
+    ONDEMAND_KEEP,
+    ONDEMAND_DISCARD,
+    ONDEMAND_MALICIOUS,
+};
+
+/* "keep", "discard", "malicious" ("" for NONE); and back (ONDEMAND_NONE when unknown). */
+const char *ondemand_action_name(enum ondemand_action a);
+enum ondemand_action ondemand_action_parse(const char *name);
+
+/* The channels on which the agent (the internal party) speaks, as a bit set: 1 the
+ * caller's (channel 0), 2 the callee's (channel 1).  Inbound: the callee; outbound: the
+ * caller; internal: both; unknown: neither (an outside party could be either). */
+unsigned rules_agent_channels(enum call_direction d);
+
+/* The action whose [rules] code the digits dialled so far end with (digits: the agent's
+ * latest keys, oldest first), ONDEMAND_NONE when none.  Empty codes never match. */
+enum ondemand_action rules_dtmf_code(const struct config *cfg, const char *digits);
+
 /* ---- for the config reader (src/config/config.c) -------------------------------- */
 
 /* True when name is acceptable as a rule name (letters, digits, '_', '-', '.'). */

@@ -63,6 +63,9 @@ struct sip_msg {
     bool has_sdp;
     struct sdp_media_list sdp; /* valid when has_sdp */
     bool sdp_malformed;        /* a body announced as SDP that the parser rejected */
+    /* A DTMF key carried in the body (SIP INFO): application/dtmf-relay "Signal=5" or
+     * application/dtmf "5"; one of 0-9 * # A-D, 0 when there is none. */
+    char dtmf_key;
 
     /* Start line as text (e.g. "INVITE sip:100@pbx SIP/2.0" or "SIP/2.0 200 OK"). */
     const char *start_line;

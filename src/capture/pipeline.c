@@ -16,6 +16,7 @@
 #include "greffier/log.h"
 #include "greffier/media.h"
 #include "greffier/net.h"
+#include "greffier/ondemand.h"
 #include "greffier/pipeline.h"
 #include "greffier/sip_msg.h"
 #include "greffier/sip_stream.h"
@@ -45,6 +46,7 @@ struct pipeline {
     pkt_time_t last_complexity_change, calm_since;
     unsigned uncommitted;
     bool in_transaction;
+    bool on_demand; /* on_demand rules or a malicious code: the idle tick serves them */
 
     /* The packet being classified, for the framing callbacks. */
     const struct l4_packet *current;
@@ -84,6 +86,12 @@ static void on_call_started(void *user, struct call *c)
     media_call_started(p->media, c);
 }
 
+static void on_sip_dtmf(void *user, struct call *c, bool from_caller, char key, pkt_time_t ts)
+{
+    struct pipeline *p = user;
+    media_sip_dtmf(p->media, c, from_caller, key, ts);
+}
+
 static void on_media_changed(void *user, struct call *c, const struct call_media_offer *o)
 {
     struct pipeline *p = user;
@@ -115,9 +123,60 @@ static void on_call_finished(void *user, struct call *c)
         COUNT(p->counters, drop_index_error);
         log_msg(LOG_ERR, "index: call %s not stored", c->call_id);
     }
+    if (r > 0 && (media.decision.on_demand[0] || media.decision.malicious) &&
+        ondemand_stored(p->ix, c->id, &media.decision) != 0)
+        COUNT(p->counters, drop_index_error);
     media_result_free(&media);
     if (++p->uncommitted >= CALLS_PER_COMMIT)
         commit(p);
+}
+
+/* ---- on demand (ondemand.h) ------------------------------------------------------- */
+
+struct on_demand_pass {
+    struct pipeline *p;
+    const struct ondemand_request *rq;
+    long nrq;
+};
+
+/* Each on_demand call in progress: its live row first (the id the web acts on), then
+ * the requests waiting for it, then the row brought up to date. */
+static void on_demand_call(void *user, struct call *c, const struct media_rules_decision *d,
+                           const char *relpath)
+{
+    struct on_demand_pass *pass = user;
+    struct pipeline *p = pass->p;
+    if (c->id == 0) {
+        begin_if_needed(p);
+        if (ondemand_publish(p->ix, c, d, relpath) < 0)
+            COUNT(p->counters, drop_index_error);
+        return;
+    }
+    if (c->id < 0)
+        return; /* indexed before (the same capture imported again): not live */
+    for (long i = 0; i < pass->nrq; i++) {
+        if (pass->rq[i].call_ref != c->id)
+            continue;
+        static const char *const outcome[] = {"not on demand", "applied", "already decided"};
+        int r = media_on_demand_request(p->media, c, pass->rq[i].action, pass->rq[i].user, p->now);
+        ondemand_request_done(p->ix, pass->rq[i].id, outcome[r + 1]);
+    }
+    if (ondemand_update_live(p->ix, c->id, d) != 0)
+        COUNT(p->counters, drop_index_error);
+}
+
+/* Reads need no transaction: the write lock is taken only when there is something to
+ * write (the web's requests must not wait behind an idle capture). */
+static void on_demand_tick(struct pipeline *p)
+{
+    struct ondemand_request *rq = NULL;
+    long n = ondemand_live_requests(p->ix, &rq);
+    struct on_demand_pass pass = {p, rq, n > 0 ? n : 0};
+    media_each_on_demand(p->media, on_demand_call, &pass);
+    free(rq);
+    /* Ended calls: requests that came after their end, and deadlines passed. */
+    if (ondemand_settle(p->ix, p->cfg->data_dir, p->now, true) < 0)
+        COUNT(p->counters, drop_index_error);
 }
 
 static void store_unmatched(void *user, const struct media_stream_result *s)
@@ -269,6 +328,11 @@ struct pipeline *pipeline_new(const struct config *cfg, struct index *ix,
         port_add(p->sip_port, cfg->sip_ports[i]);
     for (size_t i = 0; i < cfg->nsip_tls_ports; i++)
         port_add(p->tls_port, cfg->sip_tls_ports[i]);
+    /* The malicious code works on every recorded call: its alarm must not wait for
+     * the call's end. */
+    p->on_demand = cfg->malicious_code[0] != '\0';
+    for (size_t i = 0; i < cfg->nrules; i++)
+        p->on_demand |= cfg->rules[i].action == RULES_ON_DEMAND;
 
     struct net_limits nl = {
         .frag_max_datagrams = 1024,
@@ -286,6 +350,7 @@ struct pipeline *pipeline_new(const struct config *cfg, struct index *ix,
         .call_started = on_call_started,
         .media_changed = on_media_changed,
         .call_finished = on_call_finished,
+        .dtmf = on_sip_dtmf,
     };
     p->net = net_decoder_new(&nl, counters, on_l4, p);
     p->tcp = tcp_reassembler_new(&tl, counters, on_tcp_data, sip_stream_state_free, p);
@@ -305,6 +370,8 @@ static void tick(struct pipeline *p)
     media_tick(p->media, p->now, store_unmatched, p);
     net_expire(p->net, p->now);
     tcp_reassembler_expire(p->tcp, p->now);
+    if (p->on_demand)
+        on_demand_tick(p);
     p->next_tick = p->now + SECOND;
 }
 
@@ -421,6 +488,13 @@ void pipeline_finish(struct pipeline *p, bool interrupted)
         tls_flows_drain(p->tls, store_tls_flow, p);
     tls_flows_free(p->tls);
     net_decoder_free(p->net);
+    /* The calls just stored: a decision asked meanwhile, a deadline the input passed.
+     * One still within its grace stays pending (settled by the next run, keep/discard). */
+    if (p->ix && p->dialogs) {
+        begin_if_needed(p);
+        if (ondemand_settle(p->ix, p->cfg->data_dir, p->now, true) < 0)
+            COUNT(p->counters, drop_index_error);
+    }
     commit(p);
     free(p);
 }

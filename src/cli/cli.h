@@ -73,5 +73,8 @@ int cmd_pubkey(struct cli *cli, int argc, char **argv);
 int cmd_purge(struct cli *cli, int argc, char **argv);
 int cmd_hold(struct cli *cli, int argc, char **argv);
 int cmd_reindex(struct cli *cli, int argc, char **argv);
+int cmd_keep(struct cli *cli, int argc, char **argv);
+int cmd_discard(struct cli *cli, int argc, char **argv);
+int cmd_malicious(struct cli *cli, int argc, char **argv);
 
 #endif

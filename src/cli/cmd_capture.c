@@ -32,6 +32,7 @@
 #include "greffier/clock.h"
 #include "greffier/index.h"
 #include "greffier/log.h"
+#include "greffier/ondemand.h"
 #include "greffier/pipeline.h"
 #include "greffier/privdrop.h"
 #include "greffier/retention.h"
@@ -344,6 +345,8 @@ int cmd_capture(struct cli *cli, int argc, char **argv)
     log_msg(LOG_INFO, "capture: recordings sealed for key %u", vault_pubkey_id(pk));
     vault_pubkey_free(pk);
     cli_recover_recordings(cli);
+    /* The live rows of on_demand calls a previous capture left when it died. */
+    ondemand_recover(d->ix, cli->cfg.data_dir);
     if (access(cli->cfg.data_dir, R_OK | W_OK | X_OK) != 0)
         log_msg(LOG_WARNING,
                 "capture: %s is not writable by uid %u: recordings will fail (chown it to the "

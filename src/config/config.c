@@ -296,6 +296,28 @@ static void describe_seconds(const struct keyword *kw, FILE *out)
             kw->min, kw->max);
 }
 
+/* A DTMF code such as "*1": 1 to 8 of the sixteen RFC 4733 keys; empty disables it. */
+static bool parse_dtmf_code(const struct keyword *kw, const char *value, struct config *cfg,
+                            char *err, size_t errsize)
+{
+    char sh[SHOW_MAX * 4 + 8];
+    size_t len = strlen(value);
+    if (len >= DTMF_CODE_SIZE || strspn(value, "0123456789*#ABCD") != len) {
+        snprintf(err, errsize, "%s: \"%s\" is not a DTMF code (up to %d of 0-9 * # A-D)", kw->key,
+                 show_str(value, sh, sizeof(sh)), DTMF_CODE_SIZE - 1);
+        return false;
+    }
+    memcpy(field(cfg, kw), value, len + 1);
+    return true;
+}
+
+static void describe_dtmf_code(const struct keyword *kw, FILE *out)
+{
+    (void)kw;
+    fprintf(out, "# Values: up to %d keys of 0-9 * # A-D; empty disables the code.\n",
+            DTMF_CODE_SIZE - 1);
+}
+
 static bool parse_ports(const struct keyword *kw, const char *value, struct config *cfg, char *err,
                         size_t errsize)
 {
@@ -664,6 +686,7 @@ static const struct value_type t_approval = {parse_approval, describe_approval, 
 static const struct value_type t_tag_periods = {parse_tag_periods, describe_tag_periods, false};
 static const struct value_type t_frame_ms = {parse_frame_ms, describe_frame_ms, false};
 static const struct value_type t_seconds = {parse_seconds, describe_seconds, false};
+static const struct value_type t_dtmf_code = {parse_dtmf_code, describe_dtmf_code, true};
 static const struct value_type t_ports = {parse_ports, describe_ports, false};
 static const struct value_type t_names = {parse_names, describe_names, true};
 static const struct value_type t_patterns = {parse_patterns, describe_patterns, true};
@@ -820,6 +843,18 @@ static const struct keyword keywords[] = {
     {"rules", "keep_metadata_of_unrecorded", &t_bool, AT(keep_metadata_of_unrecorded), .def = "yes",
      .help = "Keep the index entry (numbers, times, SIP messages) of a call that the rules "
              "did not record; no: such calls leave no trace but a counter."},
+    {"rules", "on_demand_grace", &t_seconds, AT(on_demand_grace_s), .min = 0, .max = 86400,
+     .def = "120",
+     .help = "How long after its end an on_demand call may still be kept (web, API, "
+             "greffier keep) before its recording is destroyed (packet time at import)."},
+    {"rules", "keep_code", &t_dtmf_code, AT(keep_code), .def = "*1",
+     .help = "DTMF code the agent dials during an on_demand call to keep its recording "
+             "(from the call's start); codes from the outside party are ignored."},
+    {"rules", "discard_code", &t_dtmf_code, AT(discard_code), .def = "*0",
+     .help = "DTMF code the agent dials to discard an on_demand call's recording at once."},
+    {"rules", "malicious_code", &t_dtmf_code, AT(malicious_code), .def = "*9",
+     .help = "DTMF code the agent dials to mark a call malicious: kept, tagged malicious, "
+             "put on legal hold, and an alarm raised."},
 
     {"retention", "default_days", &t_uint, AT(retention_default_days), .min = 1, .max = 36500,
      .def = "180",

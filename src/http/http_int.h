@@ -112,6 +112,8 @@ route_fn route_calls, route_call, route_call_audio, route_call_peaks;
 route_fn route_healthz, route_audit;
 route_fn route_export;
 route_fn route_tag_add, route_tag_remove, route_note_add, route_note_remove, route_alarms;
+route_fn route_calls_live, route_call_keep, route_call_discard, route_call_malicious;
+route_fn route_ui_live, route_ui_live_js;
 route_fn route_ui_index, route_ui_js, route_ui_css;
 route_fn route_retention, route_purge, route_purge_propose, route_purge_slip_csv,
     route_purge_slip_html, route_purge_approve, route_call_hold, route_call_hold_lift,

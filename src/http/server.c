@@ -34,6 +34,7 @@ enum {
     ROLES_SEARCH = ROLE_SUPERVISOR | ROLE_AUDITOR,
     ROLES_AUDIT = ROLE_AUDITOR | ROLE_ADMIN,
     ROLES_ANY = ROLE_ADMIN | ROLE_SUPERVISOR | ROLE_AUDITOR,
+    ROLES_DECIDE = ROLE_SUPERVISOR | ROLE_ADMIN, /* on demand: keep, discard, malicious */
     CONNECTION_TIMEOUT_S = 60,
     CONNECTION_MEMORY = 128 * 1024,
     MAX_SEGMENTS = 8,
@@ -54,7 +55,11 @@ static const struct route routes[] = {
     {"POST", "/api/logout", route_logout, ROLES_ANY},
     {"GET", "/api/me", route_me, ROLES_ANY},
     {"GET", "/api/calls", route_calls, ROLES_SEARCH},
+    {"GET", "/api/calls/live", route_calls_live, ROLES_DECIDE},
     {"GET", "/api/calls/{id}", route_call, ROLES_SEARCH},
+    {"POST", "/api/calls/{id}/keep", route_call_keep, ROLES_DECIDE},
+    {"POST", "/api/calls/{id}/discard", route_call_discard, ROLES_DECIDE},
+    {"POST", "/api/calls/{id}/malicious", route_call_malicious, ROLES_DECIDE},
     {"GET", "/api/calls/{id}/audio", route_call_audio, ROLES_SEARCH},
     {"GET", "/api/calls/{id}/peaks", route_call_peaks, ROLES_SEARCH},
     {"POST", "/api/calls/{id}/tags", route_tag_add, ROLES_SEARCH},
@@ -77,6 +82,8 @@ static const struct route routes[] = {
     {"GET", "/app.js", route_ui_js, 0},
     {"GET", "/app.css", route_ui_css, 0},
     {"GET", "/retention.js", route_ui_retention_js, 0},
+    {"GET", "/live.html", route_ui_live, 0},
+    {"GET", "/live.js", route_ui_live_js, 0},
 };
 
 /* Per connection: the request body as it arrives. */

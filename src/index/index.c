@@ -49,7 +49,25 @@ static const char *const stmt_sql[ST_COUNT] = {
         " :redirecting, :redirecting_norm, :redirecting_name, :redirecting_uri,"
         " :caller_ip, :caller_port, :callee_ip, :callee_port, :ua_caller, :ua_callee,"
         " :from_tag, :to_tag, :messages_dropped)"
-        " ON CONFLICT (call_id, start_us) DO NOTHING",
+        /* A call already indexed is left alone, except the live row an on_demand call
+         * in progress was given (src/index/ondemand.c): the finished call fills it. */
+        " ON CONFLICT (call_id, start_us) DO UPDATE SET answer_us = excluded.answer_us,"
+        " end_us = excluded.end_us, last_activity_us = excluded.last_activity_us,"
+        " status = excluded.status, sip_code = excluded.sip_code,"
+        " direction = excluded.direction, end_reason = excluded.end_reason,"
+        " partial = excluded.partial, transport = excluded.transport,"
+        " caller = excluded.caller, caller_norm = excluded.caller_norm,"
+        " caller_name = excluded.caller_name, caller_uri = excluded.caller_uri,"
+        " callee = excluded.callee, callee_norm = excluded.callee_norm,"
+        " callee_name = excluded.callee_name, callee_uri = excluded.callee_uri,"
+        " redirecting = excluded.redirecting, redirecting_norm = excluded.redirecting_norm,"
+        " redirecting_name = excluded.redirecting_name,"
+        " redirecting_uri = excluded.redirecting_uri, caller_ip = excluded.caller_ip,"
+        " caller_port = excluded.caller_port, callee_ip = excluded.callee_ip,"
+        " callee_port = excluded.callee_port, ua_caller = excluded.ua_caller,"
+        " ua_callee = excluded.ua_callee, from_tag = excluded.from_tag,"
+        " to_tag = excluded.to_tag, messages_dropped = excluded.messages_dropped, live = 0"
+        " WHERE calls.live = 1",
     [ST_FIND_CALL] = "SELECT id FROM calls WHERE call_id = :call_id AND start_us = :start_us",
     [ST_INSERT_MESSAGE] =
         "INSERT INTO sip_messages (call_ref, seq, ts_us, src_ip, src_port, dst_ip, dst_port,"
@@ -97,7 +115,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         "SELECT c.media_state, r.id, r.path, r.sha256, r.bytes, r.sample_rate, r.duration_s,"
         " r.state FROM calls c LEFT JOIN recordings r ON r.call_ref = c.id WHERE c.id = :id",
     [ST_SET_DECISION] = "UPDATE calls SET rule = :rule, rule_action = :action,"
-                        " retention_days = :retention_days WHERE id = :id",
+                        " retention_days = :retention_days, decision = :decision,"
+                        " decision_by = :decision_by, decision_at = :decision_at,"
+                        " decision_deadline_us = :deadline, live = 0 WHERE id = :id",
     [ST_INSERT_TAG] = "INSERT OR IGNORE INTO call_tags (call_ref, tag) VALUES (:call_ref, :tag)",
 };
 

@@ -57,6 +57,15 @@ enum col {
     COL_REC_COMPLEXITY,
     COL_TAGS,
     COL_MOS_MIN,
+    /* The recording rules and on demand (ondemand.h). */
+    COL_RULE,
+    COL_RULE_ACTION,
+    COL_RETENTION_DAYS,
+    COL_DECISION,
+    COL_DECISION_BY,
+    COL_DECISION_AT,
+    COL_DECISION_DEADLINE,
+    COL_LIVE,
 };
 
 /* recordings.call_ref is unique: the join adds no row. */
@@ -70,7 +79,9 @@ const char ix_call_select[] =
     " r.sha256, r.start_us, r.answer_offset_ms, r.state, r.bitrate, r.frame_ms, r.complexity,"
     " (SELECT group_concat(tag, ' ') FROM"
     "   (SELECT tag FROM call_tags t WHERE t.call_ref = c.id ORDER BY tag)),"
-    " (SELECT min(mos) FROM streams s WHERE s.call_ref = c.id AND s.mos > 0)"
+    " (SELECT min(mos) FROM streams s WHERE s.call_ref = c.id AND s.mos > 0),"
+    " c.rule, c.rule_action, c.retention_days,"
+    " c.decision, c.decision_by, c.decision_at, c.decision_deadline_us, c.live"
     " FROM calls c LEFT JOIN recordings r ON r.call_ref = c.id WHERE 1";
 
 /* One fragment per filter, appended in this order when the filter is set. */
@@ -110,6 +121,7 @@ static const char sql_tag_broad[] =
     " AND +c.id IN (SELECT call_ref FROM call_tags WHERE tag = :tag)";
 enum { BROAD_MATCHES = 2000 };
 static const char sql_cursor[] = " AND (c.start_us, c.id) < (:cursor_start, :cursor_id)";
+static const char sql_live[] = " AND c.live = 1";
 static const char sql_order[] = " ORDER BY c.start_us DESC, c.id DESC";
 /* The filters and the paging pick the ids in a subquery, so the costly columns (tags,
  * MOS, message count) are computed for the page only, not for every match before the
@@ -163,7 +175,7 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
     char sql[sizeof(ix_call_select) + sizeof(sql_page_begin) + sizeof(sql_from) + sizeof(sql_to) +
              sizeof(sql_number) + sizeof(sql_number_indexed) + sizeof(sql_status) +
              sizeof(sql_fts_broad) + sizeof(sql_direction) + sizeof(sql_min_duration) +
-             sizeof(sql_tag_broad) + sizeof(sql_cursor) + 2 * sizeof(sql_order) +
+             sizeof(sql_tag_broad) + sizeof(sql_cursor) + sizeof(sql_live) + 2 * sizeof(sql_order) +
              sizeof(sql_offset) + sizeof(sql_page_end)];
     char digits_q[40];
     size_t len = 0;
@@ -208,6 +220,8 @@ static sqlite3_stmt *prepare(struct index *ix, const struct call_filter *f)
         APPEND(sql_tag_broad);
     else if (has_text(f->tag))
         APPEND(sql_tag);
+    if (f->live)
+        APPEND(sql_live);
     if (f->has_cursor)
         APPEND(sql_cursor);
     if (paged) {
@@ -334,6 +348,28 @@ static void json_tags(struct json_writer *w, sqlite3_stmt *st)
     json_array_end(w);
 }
 
+/* The rule that decided and its retention; for an on_demand call the decision
+ * (docs/RULES.md).  The tags are json_tags'. */
+static void json_rules(struct json_writer *w, sqlite3_stmt *st)
+{
+    ix_json_col_text(w, st, "rule", COL_RULE);
+    ix_json_col_text(w, st, "rule_action", COL_RULE_ACTION);
+    ix_json_col_int(w, st, "retention_days", COL_RETENTION_DAYS);
+    json_key(w, "on_demand");
+    if (col_null(st, COL_DECISION)) {
+        json_null(w);
+    } else {
+        json_object_begin(w);
+        ix_json_col_text(w, st, "decision", COL_DECISION);
+        ix_json_col_text(w, st, "by", COL_DECISION_BY);
+        ix_json_col_text(w, st, "at", COL_DECISION_AT);
+        ix_json_col_time(w, st, "deadline", COL_DECISION_DEADLINE);
+        json_object_end(w);
+    }
+    json_key(w, "live");
+    json_bool(w, sqlite3_column_int64(st, COL_LIVE) != 0);
+}
+
 void ix_json_call_fields(struct json_writer *w, sqlite3_stmt *st, bool with_message_count)
 {
     int64_t d;
@@ -376,6 +412,7 @@ void ix_json_call_fields(struct json_writer *w, sqlite3_stmt *st, bool with_mess
     json_tags(w, st);
     /* The quality figure of a result row: the worst MOS estimate of the call's streams. */
     ix_json_col_real(w, st, "mos_min", COL_MOS_MIN, 2);
+    json_rules(w, st);
 }
 
 static void json_row(struct json_writer *w, sqlite3_stmt *st)

@@ -357,6 +357,38 @@ static const char migration_6[] =
     /* An auditor reads the trail of one call on its page (GET /api/audit?target=ID). */
     "CREATE INDEX audit_target ON audit (target, id);";
 
+/* On-demand recording (docs/RULES.md "On demand"):
+ * - calls.live: 1 while the row is the placeholder of an on_demand call in progress,
+ *   published by the capture process so that the web can list it and ask for a
+ *   decision by id; the finished call fills the same row (store_call.c) and sets 0.
+ *   pending_path: that call's recording, for a restart after a crash to destroy it.
+ * - calls.decision: NULL (not on demand), pending, kept or discarded; decision_by
+ *   ("dtmf", a user, "cli:UID", "grace" when the deadline passed) and decision_at
+ *   (ISO 8601); decision_deadline_us: a pending recording is destroyed after it.
+ * - call_requests: keep, discard and malicious asked through the web or the command
+ *   line, applied by whoever holds the call (the capture process while it is in
+ *   progress, src/index/ondemand.c after its end); done_at and outcome once applied. */
+static const char migration_7[] =
+    "ALTER TABLE calls ADD COLUMN live INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE calls ADD COLUMN pending_path TEXT;"
+    "ALTER TABLE calls ADD COLUMN decision TEXT"
+    "  CHECK (decision IN ('pending', 'kept', 'discarded'));"
+    "ALTER TABLE calls ADD COLUMN decision_by TEXT;"
+    "ALTER TABLE calls ADD COLUMN decision_at TEXT;"
+    "ALTER TABLE calls ADD COLUMN decision_deadline_us INTEGER;"
+    "CREATE INDEX calls_live ON calls (live) WHERE live = 1;"
+    "CREATE INDEX calls_pending ON calls (decision_deadline_us) WHERE decision = 'pending';"
+    "CREATE TABLE call_requests ("
+    "  id INTEGER PRIMARY KEY,"
+    "  call_ref INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,"
+    "  action TEXT NOT NULL CHECK (action IN ('keep', 'discard', 'malicious')),"
+    "  user TEXT NOT NULL,"
+    "  requested_at TEXT NOT NULL,"
+    "  done_at TEXT,"
+    "  outcome TEXT"
+    ");"
+    "CREATE INDEX call_requests_open ON call_requests (call_ref) WHERE done_at IS NULL;";
+
 /* migrations[i] brings the schema to version i + 1. */
 static const struct migration migrations[] = {
     {"calls, SIP messages, media offers, TLS flows", migration_1},
@@ -367,6 +399,7 @@ static const struct migration migrations[] = {
      migration_5},
     {"call_numbers: trigram FTS5 over the numbers as dialled; audit rows by target",
      migration_6},
+    {"on demand: calls.live, decision, decision_by/at/deadline, call_requests", migration_7},
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -204,7 +204,10 @@ static int insert_call(struct index *ix, const struct call *c, int64_t *id, char
     }
     if (ix_step_done(ix->db, b.st, err, errsize) != SQLITE_DONE)
         return -1;
-    if (sqlite3_changes(ix->db) == 1) {
+    /* c->id is already set when the call had a live row (the upsert filled it): its id
+     * is found below, as that of a call already indexed. */
+    bool filled = sqlite3_changes(ix->db) == 1;
+    if (filled && c->id == 0) {
         *id = sqlite3_last_insert_rowid(ix->db);
         return 1;
     }
@@ -221,7 +224,7 @@ static int insert_call(struct index *ix, const struct call *c, int64_t *id, char
         snprintf(err, errsize, "existing call not found: %s", sqlite3_errmsg(ix->db));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_ROW ? 0 : -1;
+    return rc != SQLITE_ROW ? -1 : filled ? 1 : 0;
 }
 
 /* For log lines: a Call-ID comes from the wire, so only printable ASCII goes to the

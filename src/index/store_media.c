@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "greffier/log.h"
+#include "greffier/timefmt.h"
 #include "index_int.h"
 
 /* call_ref < 0: an unmatched stream (NULL call, NULL channel). */
@@ -139,6 +140,18 @@ static int store_decision(struct index *ix, int64_t call_rowid,
     ix_bind_chars(&b, ":rule", d->origin, sizeof(d->origin));
     ix_bind_chars(&b, ":action", d->action, sizeof(d->action));
     ix_bind_opt_int(&b, ":retention_days", d->retention_days);
+    /* On demand: the decision so far (src/index/ondemand.c settles a pending one). */
+    char at[TIME_ISO_SIZE];
+    bool od = d->on_demand[0] != '\0';
+    bool decided = od && d->decided_by[0];
+    ix_bind_text(&b, ":decision", od ? d->on_demand : NULL);
+    ix_bind_text(&b, ":decision_by", decided ? d->decided_by : NULL);
+    ix_bind_text(&b, ":decision_at",
+                 decided ? time_format_iso_ms(d->decided_at, at, sizeof(at)) : NULL);
+    if (od && strcmp(d->on_demand, "pending") == 0)
+        ix_bind_int(&b, ":deadline", d->deadline);
+    else
+        ix_bind_null(&b, ":deadline");
     ix_bind_int(&b, ":id", call_rowid);
     if (ix_step_bound(ix->db, &b, err, errsize) != 0)
         return -1;

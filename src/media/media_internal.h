@@ -104,6 +104,11 @@ struct call_media {
     /* The recording rules' decision, made once: at the first audio, or at the end for a
      * call that had none. */
     struct media_rules_decision decision;
+    /* on_demand: the agent's channels (rules_agent_channels) and the keys they dialled
+     * lately, oldest first. */
+    unsigned agent_channels;
+    char agent_digits[2 * DTMF_CODE_SIZE];
+    pkt_time_t agent_digit_at;
 
     /* The recording, created at the first audio. */
     bool recording;
@@ -153,6 +158,11 @@ void stream_report_unmatched(struct media *m, struct media_stream *s,
                              void *user);
 
 /* recording.c */
+/* The recording rules' decision for the call, asked once (recording.c). */
+bool recording_rules(struct media *m, struct call_media *cm);
+/* Destroys the recording in progress (on_demand discard): the temporary file is unlinked
+ * and no audio of the call is written any more. */
+void recording_destroy(struct media *m, struct call_media *cm);
 bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_audio);
 void recording_advance(struct media *m, struct call_media *cm, pkt_time_t now);
 void recording_close(struct media *m, struct call_media *cm, struct call_media_result *out);
@@ -161,5 +171,9 @@ void media_event(struct call_media *cm, pkt_time_t ts, const char *kind, int cha
                  const char *detail);
 void media_event_at(struct call_media *cm, pkt_time_t ts, int64_t offset_ms, const char *kind,
                     int channel, const char *detail);
+
+/* ondemand.c */
+/* A DTMF key from channel (0 caller, 1 callee) at packet time ts. */
+void ondemand_dtmf(struct media *m, struct call_media *cm, int channel, char key, pkt_time_t ts);
 
 #endif

@@ -77,7 +77,7 @@ void media_event(struct call_media *cm, pkt_time_t ts, const char *kind, int cha
 
 /* Asks the recording rules once per call, at the call's start time (hours and days are
  * those of the INVITE, not of the first audio), and keeps a copy of the answer. */
-static bool rules_allow(struct media *m, struct call_media *cm)
+bool recording_rules(struct media *m, struct call_media *cm)
 {
     struct media_rules_decision *md = &cm->decision;
     if (md->made)
@@ -96,6 +96,12 @@ static bool rules_allow(struct media *m, struct call_media *cm)
     md->retention_days = d.retention_days;
     for (size_t i = 0; i < d.ntags && i < RULE_MAX_TAGS; i++)
         snprintf(md->tags[md->ntags++], RULE_TAG_SIZE, "%s", d.tags[i]);
+    /* The agent's keys count on every recorded call (malicious_code), and keep or
+     * discard the recording of an on_demand one. */
+    if (d.record)
+        cm->agent_channels = rules_agent_channels(view.direction);
+    if (d.action == RULES_ON_DEMAND && d.record)
+        snprintf(md->on_demand, sizeof(md->on_demand), "pending");
     return md->recorded;
 }
 
@@ -191,7 +197,7 @@ bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_a
     if (cm->failed)
         return false;
     /* A call the rules do not record never gets a file: no audio is written anywhere. */
-    if (!rules_allow(m, cm))
+    if (!recording_rules(m, cm))
         return false;
     if (m->disk_full) {
         if (!cm->disk_full)
@@ -275,6 +281,19 @@ fail:
     cm->file = NULL;
     cm->failed = true;
     return false;
+}
+
+void recording_destroy(struct media *m, struct call_media *cm)
+{
+    (void)m;
+    timeline_free(cm->tl);
+    cm->tl = NULL;
+    ogg_opus_writer_free(cm->writer);
+    cm->writer = NULL;
+    recording_file_abort(cm->file); /* unlinks the sealed .part */
+    cm->file = NULL;
+    cm->recording = false;
+    cm->decision.recorded = false; /* recording_ensure never starts it again */
 }
 
 int64_t recording_end_pos(const struct call_media *cm)
@@ -380,11 +399,15 @@ void recording_close(struct media *m, struct call_media *cm, struct call_media_r
     const struct call *c = cm->call;
     for (struct media_stream *s = cm->streams; s; s = s->cnext)
         stream_flush(m, s);
-    bool allowed = rules_allow(m, cm);
+    bool allowed = recording_rules(m, cm);
     out->decision = cm->decision;
     if (cm->encrypted && !cm->recording && allowed)
         COUNT(m->counters, calls_media_encrypted);
-    if (!allowed && c->status == CALL_ANSWERED) {
+    struct media_rules_decision *md = &cm->decision;
+    if (strcmp(md->on_demand, "discarded") == 0) {
+        /* Destroyed during the call (recording_destroy): nothing of it is left. */
+        snprintf(out->media_state, sizeof(out->media_state), "discarded");
+    } else if (!allowed && c->status == CALL_ANSWERED) {
         COUNT(m->counters, calls_not_recorded);
         snprintf(out->media_state, sizeof(out->media_state), "not_recorded");
     } else if (!cm->recording) {
@@ -402,6 +425,14 @@ void recording_close(struct media *m, struct call_media *cm, struct call_media_r
     } else {
         close_file(m, cm, out);
     }
+    if (strcmp(md->on_demand, "pending") == 0) {
+        /* Nothing recorded, nothing to decide; else the grace period starts at the end. */
+        if (!out->rec.present)
+            md->on_demand[0] = '\0';
+        pkt_time_t end = c->end ? c->end : c->last_activity;
+        md->deadline = end + (pkt_time_t)m->cfg->on_demand_grace_s * 1000000;
+    }
+    out->decision = cm->decision;
     copy_results(cm, out);
     timeline_free(cm->tl);
     cm->tl = NULL;

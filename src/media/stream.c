@@ -241,7 +241,6 @@ static void note_codec(struct call_media *cm, struct media_stream *s, enum codec
 
 static void on_dtmf(struct media *m, struct media_stream *s, const struct dtmf_event *ev)
 {
-    (void)m;
     struct call_media *cm = s->cm;
     char digit[2] = {ev->symbol ? ev->symbol : '?', '\0'};
     int64_t offset = -1;
@@ -252,6 +251,8 @@ static void on_dtmf(struct media *m, struct media_stream *s, const struct dtmf_e
         offset = pos * 1000 / (int64_t)cm->rate;
     }
     media_event_at(cm, ev->first_arrival, offset, "dtmf", s->channel, digit);
+    if (ev->symbol)
+        ondemand_dtmf(m, cm, s->channel, ev->symbol, ev->first_arrival);
 }
 
 static void play(struct media *m, struct media_stream *s, const struct rtp_reorder_out *r)

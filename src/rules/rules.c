@@ -409,6 +409,63 @@ bool rules_parse_key(struct config_rule *r, const char *key, const char *value, 
     return false;
 }
 
+/* ---- on demand ------------------------------------------------------------------- */
+
+static const char *const ondemand_names[] = {
+    [ONDEMAND_NONE] = "",
+    [ONDEMAND_KEEP] = "keep",
+    [ONDEMAND_DISCARD] = "discard",
+    [ONDEMAND_MALICIOUS] = "malicious",
+};
+
+const char *ondemand_action_name(enum ondemand_action a)
+{
+    size_t n = sizeof(ondemand_names) / sizeof(ondemand_names[0]);
+    return (unsigned)a < n ? ondemand_names[a] : "";
+}
+
+enum ondemand_action ondemand_action_parse(const char *name)
+{
+    for (unsigned i = 1; name && i < sizeof(ondemand_names) / sizeof(ondemand_names[0]); i++)
+        if (strcmp(name, ondemand_names[i]) == 0)
+            return (enum ondemand_action)i;
+    return ONDEMAND_NONE;
+}
+
+unsigned rules_agent_channels(enum call_direction d)
+{
+    switch (d) {
+    case DIR_INBOUND:
+        return 2;
+    case DIR_OUTBOUND:
+        return 1;
+    case DIR_INTERNAL:
+        return 3;
+    case DIR_UNKNOWN:
+        break;
+    }
+    return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return k > 0 && k <= n && memcmp(s + n - k, suffix, k) == 0;
+}
+
+enum ondemand_action rules_dtmf_code(const struct config *cfg, const char *digits)
+{
+    /* Malicious first: the mark must win should an administrator make one code end
+     * another (config check refuses that, this is the last line). */
+    if (ends_with(digits, cfg->malicious_code))
+        return ONDEMAND_MALICIOUS;
+    if (ends_with(digits, cfg->discard_code))
+        return ONDEMAND_DISCARD;
+    if (ends_with(digits, cfg->keep_code))
+        return ONDEMAND_KEEP;
+    return ONDEMAND_NONE;
+}
+
 /* ---- checks of the whole set ------------------------------------------------------- */
 
 static bool matches_every_call(const struct config_rule *r)
@@ -461,6 +518,23 @@ int rules_check(const struct config *cfg, const char *path, FILE *errout)
         else if (matches_every_call(r))
             catch_all = r;
     }
+    /* One code ending another would make the shorter one fire first. */
+    const struct {
+        const char *key, *code;
+    } codes[] = {{"keep_code", cfg->keep_code},
+                 {"discard_code", cfg->discard_code},
+                 {"malicious_code", cfg->malicious_code}};
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < 3; j++)
+            if (i != j && codes[i].code[0] && ends_with(codes[i].code, codes[j].code) &&
+                (i < j || strcmp(codes[i].code, codes[j].code) != 0)) {
+                errors++;
+                if (errout)
+                    fprintf(errout,
+                            "%s: [rules] %s \"%s\" ends with %s \"%s\": dialling it "
+                            "would trigger both\n",
+                            path, codes[i].key, codes[i].code, codes[j].key, codes[j].code);
+            }
     return errors;
 }
 

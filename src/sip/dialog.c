@@ -35,6 +35,9 @@ struct dialog_entry {
     uint64_t hash;
     pkt_time_t linger_until; /* set when the call ended; 0 while it goes on */
     bool cancel_seen;
+    /* Highest CSeq of a DTMF INFO from the caller [0] and the callee [1]: the same INFO
+     * relayed by a proxy (another hop, not a retransmission) is one key, not two. */
+    uint32_t info_cseq[2];
 };
 
 struct dialogs {
@@ -292,6 +295,16 @@ static void on_request(struct dialogs *d, struct dialog_entry *e, const struct s
     case SIPM_PRACK:
     case SIPM_UPDATE:
         add_offer(d, c, m, ts);
+        break;
+    case SIPM_INFO:
+        if (m->dtmf_key && d->sink.dtmf) {
+            bool from_caller = sent_by_caller(c, m);
+            uint32_t *last = &e->info_cseq[from_caller ? 0 : 1];
+            if (m->cseq > *last) {
+                *last = m->cseq;
+                d->sink.dtmf(d->sink.user, c, from_caller, m->dtmf_key, ts);
+            }
+        }
         break;
     default:
         break;

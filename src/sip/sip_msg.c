@@ -252,6 +252,51 @@ static bool multipart_sdp(su_home_t *home, const sip_content_type_t *ct, struct 
     return false;
 }
 
+/* One DTMF key as a body writes it: "5", "*", "#", "A"; Cisco and others write the
+ * RFC 4733 event number, "10" for * and "11" for #.  0 when it is none of those. */
+static char dtmf_key_of(struct span v)
+{
+    while (v.len && (v.p[0] == ' ' || v.p[0] == '\t'))
+        v.p++, v.len--;
+    while (v.len && strchr(" \t\r\n", v.p[v.len - 1]))
+        v.len--;
+    if (v.len == 2 && v.p[0] == '1' && (v.p[1] == '0' || v.p[1] == '1'))
+        return v.p[1] == '0' ? '*' : '#';
+    if (v.len != 1)
+        return 0;
+    char c = (char)(v.p[0] >= 'a' && v.p[0] <= 'd' ? v.p[0] - 'a' + 'A' : v.p[0]);
+    return c && strchr("0123456789*#ABCD", c) ? c : 0;
+}
+
+/* application/dtmf-relay (the de facto INFO format): lines "Signal=5", "Duration=160";
+ * application/dtmf (RFC 2976's usual companion): the key alone. */
+static char dtmf_body(const msg_content_type_t *ct, struct span body)
+{
+    if (strcasecmp(ct->c_type, "application/dtmf") == 0)
+        return dtmf_key_of(body);
+    if (strcasecmp(ct->c_type, "application/dtmf-relay") != 0)
+        return 0;
+    while (body.len > 0) {
+        const uint8_t *nl = memchr(body.p, '\n', body.len);
+        size_t n = nl ? (size_t)(nl - body.p) : body.len;
+        struct span line = {body.p, n};
+        const uint8_t *eq = memchr(line.p, '=', line.len);
+        if (eq && (size_t)(eq - line.p) >= 6 &&
+            strncasecmp((const char *)line.p, "signal", 6) == 0) {
+            size_t k = 6;
+            while (line.p + k < eq && (line.p[k] == ' ' || line.p[k] == '\t'))
+                k++;
+            if (line.p + k == eq) {
+                struct span v = {eq + 1, line.len - (size_t)(eq + 1 - line.p)};
+                return dtmf_key_of(v);
+            }
+        }
+        body.p += nl ? n + 1 : n;
+        body.len -= nl ? n + 1 : n;
+    }
+    return 0;
+}
+
 static void fill_body(struct sip_msg *m, su_home_t *home, const sip_t *sip, struct span raw)
 {
     const sip_content_type_t *ct = sip->sip_content_type;
@@ -276,6 +321,7 @@ static void fill_body(struct sip_msg *m, su_home_t *home, const sip_t *sip, stru
         parse_sdp_body(m, (const char *)body.p, body.len);
         return;
     }
+    m->dtmf_key = dtmf_body(ct, body);
     struct span sdp;
     if (strncasecmp(ct->c_type, "multipart/", 10) == 0 && multipart_sdp(home, ct, body, &sdp))
         parse_sdp_body(m, (const char *)sdp.p, sdp.len);

@@ -365,8 +365,8 @@ enum outcome {
     O_FORBIDDEN, /* 403 */
 };
 
-enum method { M_INVITE, M_ACK, M_BYE, M_CANCEL };
-static const char *const method_name[] = {"INVITE", "ACK", "BYE", "CANCEL"};
+enum method { M_INVITE, M_ACK, M_BYE, M_CANCEL, M_INFO };
+static const char *const method_name[] = {"INVITE", "ACK", "BYE", "CANCEL", "INFO"};
 
 enum sdp_mode { SDP_NONE, SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY };
 static const char *const sdp_mode_name[] = {"", "sendrecv", "sendonly", "recvonly"};
@@ -384,6 +384,7 @@ struct sip_event {
     uint32_t cseq;
     uint32_t branch; /* label of the transaction */
     bool in_dialog;  /* request-URI is the peer's Contact rather than the AoR */
+    char dtmf;       /* INFO: the key its application/dtmf-relay body carries */
 };
 
 struct endpoint {
@@ -448,6 +449,16 @@ struct options {
     int scenario; /* -1 default, 0 mix, 1 answered */
     bool srtp;
     const char *dtmf; /* digits every answered caller sends, "" for none */
+    /* --dtmf-call N:SIDE:DIGITS[:SECONDS]: one call's keys on one side, at a given delay
+     * after the answer (on-demand codes from the agent's or the outside party's side). */
+    struct dtmf_call {
+        unsigned long call;
+        int side; /* 0 caller, 1 callee */
+        char digits[MAX_DTMF + 1];
+        int64_t delay_ms;
+        bool info; /* sent as SIP INFO (application/dtmf-relay) rather than RFC 4733 */
+    } dtmf_calls[16];
+    size_t ndtmf_calls;
     int32_t drift_ppm; /* the callee's sender clock against the capture's */
     int64_t marks_every; /* microseconds between alignment marks, 0: only the first */
     const char *out;
@@ -536,6 +547,19 @@ static void add_ev(struct call *c, struct sip_event ev)
         exit(1);
     }
     c->ev[c->nev++] = ev;
+}
+
+/* Stable insertion sort by time: events added out of order (INFO keys among a hold's
+ * re-INVITEs) go where they belong; an ordered list is left as it is. */
+static void sort_events(struct call *c)
+{
+    for (unsigned i = 1; i < c->nev; i++) {
+        struct sip_event e = c->ev[i];
+        unsigned j = i;
+        for (; j > 0 && c->ev[j - 1].t > e.t; j--)
+            c->ev[j] = c->ev[j - 1];
+        c->ev[j] = e;
+    }
 }
 
 static struct sip_event req(int64_t t, enum method m, bool by_caller, uint32_t cseq,
@@ -744,6 +768,30 @@ static void plan_call(struct call *c, struct prng *r, uint32_t index, int64_t t0
                 gap_stop = ok2.t;
         }
     }
+    /* --dtmf-call ...:info: one INFO per key, 200 ms apart, each answered by a 200; no
+     * random draw, so that every other call stays byte for byte what it was. */
+    uint32_t callee_cseq = 1000;
+    bool infos = false;
+    for (size_t k = 0; k < o->ndtmf_calls; k++) {
+        const struct dtmf_call *dc = &o->dtmf_calls[k];
+        if (dc->call != index || !dc->info)
+            continue;
+        for (size_t j = 0; dc->digits[j]; j++) {
+            int64_t ti = t_ok + (dc->delay_ms + (int64_t)j * 200) * MSEC;
+            if (ti + 20 * MSEC >= t_bye)
+                break;
+            struct sip_event info = req(ti, M_INFO, dc->side == 0,
+                                        dc->side == 0 ? ++cseq : ++callee_cseq, ++br);
+            info.to_tag = 1;
+            info.in_dialog = true;
+            info.dtmf = dc->digits[j];
+            add_ev(c, info);
+            add_ev(c, resp(&info, ti + 20 * MSEC, 200, 1));
+            infos = true;
+        }
+    }
+    if (infos)
+        sort_events(c);
     c->bye_by_caller = prng_next(r) & 1;
     uint32_t bye_cseq = c->bye_by_caller ? ++cseq : (uint32_t)prng_range(r, 1, 5000);
     struct sip_event bye = req(t_bye, M_BYE, c->bye_by_caller, bye_cseq, ++br);
@@ -1025,7 +1073,9 @@ static void emit_sip(struct writer *w, const struct call *c, const struct sip_ev
 
     char body[1024];
     struct text b = {body, 0, sizeof(body)};
-    if (ev->sdp != SDP_NONE) {
+    if (ev->dtmf && ev->code == 0) {
+        tprintf(&b, "Signal=%c\r\nDuration=160\r\n", ev->dtmf);
+    } else if (ev->sdp != SDP_NONE) {
         bool sent_by_caller = sender == &c->caller;
         sdp_body(&b, c, sender, ev->code == 0, sent_by_caller ? c->sess_caller : c->sess_callee,
                  ev);
@@ -1083,7 +1133,8 @@ static void emit_sip(struct writer *w, const struct call *c, const struct sip_ev
         tprintf(&t, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n");
     tprintf(&t, "%s: %s\r\n", ev->code ? "Server" : "User-Agent", sender->agent);
     if (b.len)
-        tprintf(&t, "Content-Type: application/sdp\r\n");
+        tprintf(&t, "Content-Type: %s\r\n",
+                ev->dtmf && ev->code == 0 ? "application/dtmf-relay" : "application/sdp");
     tprintf(&t, "Content-Length: %zu\r\n\r\n", b.len);
     if (b.len > t.cap - t.len) {
         fprintf(stderr, "gen_calls: internal error: SIP message too long\n");
@@ -1097,9 +1148,10 @@ static void emit_sip(struct writer *w, const struct call *c, const struct sip_ev
 
 /* The caller presses the digits DTMF_DELAY_MS after the answer; only those whose last
  * packet goes out before the stream stops are sent. */
-static void schedule_dtmf(struct rtp_stream *s, const char *digits, int64_t t_answer)
+static void schedule_dtmf(struct rtp_stream *s, const char *digits, int64_t t_answer,
+                          int64_t delay_ms)
 {
-    int64_t at = t_answer + DTMF_DELAY_MS * MSEC;
+    int64_t at = t_answer + delay_ms * MSEC;
     s->dtmf_tick =
         at > s->start ? (uint64_t)((at - s->start + RTP_PTIME_US - 1) / RTP_PTIME_US) : 0;
     s->dtmf = digits;
@@ -1403,6 +1455,7 @@ static void usage(FILE *f)
     fputs("usage: gen_calls [--calls N] [--duration S] [--concurrency C]\n"
           "                 [--codec pcmu|pcma|g722|g729|opus] [--seed N] [--start EPOCH]\n"
           "                 [--scenario mix|answered] [--dtmf DIGITS] [--srtp]\n"
+          "                 [--dtmf-call N:caller|callee:DIGITS[:SECONDS[:info]]]...\n"
           "                 [--drift-ppm N] [--marks-every S] -o FILE.pcap\n"
           "Writes N SIP calls (default 1000) of about S seconds of talk (default 20) with\n"
           "RTP both ways (default codec pcmu) to FILE.pcap, and what they are to\n"
@@ -1412,7 +1465,10 @@ static void usage(FILE *f)
           "In a g722 or opus capture, the first plainly answered call's callee tone is\n"
           "5000 Hz: only a wideband recording keeps it.  With --dtmf, every answered caller\n"
           "sends the DIGITS (0-9 * # A-D) as RFC 4733 events 3 s after the answer, 100 ms\n"
-          "each with 100 ms between them.  With --srtp, media is SRTP (RFC 3711,\n"
+          "each with 100 ms between them.  --dtmf-call (up to 16 times) has call N (from\n"
+          "0) send DIGITS from its caller's or callee's side, SECONDS (default 3) after\n"
+          "the answer; with :info as SIP INFO (application/dtmf-relay) rather than RTP.\n"
+          "With --srtp, media is SRTP (RFC 3711,\n"
           "AES_CM_128_HMAC_SHA1_80) keyed by a=crypto in each party's SDP (RFC 4568).\n"
           "Every answered call has 60 ms of digital silence in both directions 2 s after\n"
           "the answer (truth caller_marker, callee_marker); --marks-every S adds one every\n"
@@ -1446,6 +1502,51 @@ static bool parse_int(const char *s, long lo, long hi, long *out)
         return false;
     *out = v;
     return true;
+}
+
+/* "N:SIDE:DIGITS[:SECONDS[:info]]": call index N (from 0), side caller or callee. */
+static int parse_dtmf_call(const char *v, struct options *o)
+{
+    char buf[128], *f[5] = {NULL, NULL, NULL, NULL, NULL};
+    size_t n = 0;
+    uint64_t u;
+    if (o->ndtmf_calls == NELEM(o->dtmf_calls) || strlen(v) >= sizeof(buf))
+        return -1;
+    memcpy(buf, v, strlen(v) + 1);
+    for (char *p = buf; n < 5 && p; n++) {
+        f[n] = p;
+        p = strchr(p, ':');
+        if (p)
+            *p++ = '\0';
+    }
+    struct dtmf_call *d = &o->dtmf_calls[o->ndtmf_calls];
+    if (n < 3 || !parse_u64(f[0], 10000000, &u))
+        return -1;
+    d->call = (unsigned long)u;
+    if (strcmp(f[1], "caller") == 0)
+        d->side = 0;
+    else if (strcmp(f[1], "callee") == 0)
+        d->side = 1;
+    else
+        return -1;
+    size_t len = strlen(f[2]);
+    if (len == 0 || len > MAX_DTMF || strspn(f[2], "0123456789*#ABCD") != len)
+        return -1;
+    memcpy(d->digits, f[2], len + 1);
+    d->delay_ms = DTMF_DELAY_MS;
+    d->info = false;
+    if (n >= 4) {
+        if (!parse_u64(f[3], 86400, &u))
+            return -1;
+        d->delay_ms = (int64_t)u * 1000;
+    }
+    if (n == 5) {
+        if (strcmp(f[4], "info") != 0)
+            return -1;
+        d->info = true;
+    }
+    o->ndtmf_calls++;
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -1499,6 +1600,12 @@ static int parse_args(int argc, char **argv, struct options *o)
         } else if (strcmp(a, "--dtmf") == 0 && strlen(v) <= MAX_DTMF &&
                    strspn(v, "0123456789*#ABCD") == strlen(v)) {
             o->dtmf = v;
+        } else if (strcmp(a, "--dtmf-call") == 0) {
+            if (parse_dtmf_call(v, o) != 0) {
+                fprintf(stderr, "gen_calls: --dtmf-call: want N:caller|callee:DIGITS[:SECONDS"
+                                "[:info]] (at most %zu)\n", NELEM(o->dtmf_calls));
+                return -1;
+            }
         } else if (strcmp(a, "--drift-ppm") == 0 && parse_int(v, -10000, 10000, &l)) {
             o->drift_ppm = (int32_t)l;
         } else if (strcmp(a, "--marks-every") == 0 && parse_u64(v, 86400, &u) && u > 0) {
@@ -1586,7 +1693,11 @@ int main(int argc, char **argv)
                 c->rtp[1].hz = WIDEBAND_CHECK_HZ;
                 wideband_check = false;
             }
-            schedule_dtmf(&c->rtp[0], o.dtmf, c->t_answer);
+            schedule_dtmf(&c->rtp[0], o.dtmf, c->t_answer, DTMF_DELAY_MS);
+            for (size_t k = 0; k < o.ndtmf_calls; k++)
+                if (o.dtmf_calls[k].call == i && !o.dtmf_calls[k].info)
+                    schedule_dtmf(&c->rtp[o.dtmf_calls[k].side], o.dtmf_calls[k].digits,
+                                  c->t_answer, o.dtmf_calls[k].delay_ms);
             for (int d = 0; d < 2; d++) {
                 c->rtp[d].tone = tone_get(&tones, c->rtp[d].hz);
                 c->rtp[d].silence = tones.silence;

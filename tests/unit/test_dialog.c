@@ -65,6 +65,19 @@ static void on_finished(void *user, struct call *c)
     }
 }
 
+static char info_keys[16];
+static bool info_from_caller[16];
+static size_t ninfo;
+
+static void on_dtmf(void *user, struct call *c, bool from_caller, char key, pkt_time_t ts)
+{
+    (void)user, (void)c, (void)ts;
+    if (ninfo + 1 < sizeof(info_keys)) {
+        info_from_caller[ninfo] = from_caller;
+        info_keys[ninfo++] = key;
+    }
+}
+
 enum who { CALLER, CALLEE };
 
 struct step {
@@ -268,12 +281,68 @@ static pkt_time_t opt_time(double s)
     return s < 0 ? 0 : SEC(s);
 }
 
+/* A SIP INFO carrying one DTMF key (application/dtmf-relay), from either side of the
+ * dialog "info" (caller tag ct, callee tag bt); hop changes the Via branch, as a proxy
+ * relaying the same request would. */
+static void feed_info(struct dialogs *d, enum who from, unsigned cseq, char key, int hop)
+{
+    char body[64], msg[1024];
+    snprintf(body, sizeof(body), "Signal=%c\r\nDuration=160\r\n", key);
+    snprintf(msg, sizeof(msg),
+             "INFO sip:x@10.0.0.%d SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 10.0.0.%d:5060;branch=z9hG4bKi%u%d\r\n"
+             "From: <sip:a@pbx>;tag=%s\r\nTo: <sip:b@pbx>;tag=%s\r\nCall-ID: info\r\n"
+             "CSeq: %u INFO\r\nContent-Type: application/dtmf-relay\r\n"
+             "Content-Length: %zu\r\n\r\n%s",
+             from == CALLER ? 2 : 1, from == CALLER ? 1 : 2, cseq, hop,
+             from == CALLER ? "ct" : "bt", from == CALLER ? "bt" : "ct", cseq, strlen(body), body);
+    const char *err = NULL;
+    struct sip_msg *m = sip_msg_parse((const uint8_t *)msg, strlen(msg), &err);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    struct sip_wire w = {.ts = SEC(5 + cseq), .raw = (const uint8_t *)msg, .raw_len = strlen(msg)};
+    ip_addr_parse(from == CALLER ? "10.0.0.1" : "10.0.0.2", &w.src);
+    ip_addr_parse(from == CALLER ? "10.0.0.2" : "10.0.0.1", &w.dst);
+    w.sport = w.dport = 5060;
+    dialogs_on_sip(d, m, &w);
+    sip_msg_free(m);
+}
+
+static const struct step info_call[] = {
+    {0, CALLER, "INVITE", "1 INVITE", NULL, "sendrecv", NULL, NULL},
+    {2, CALLEE, "200 OK", "1 INVITE", "bt", "sendrecv", NULL, NULL},
+    {2.1, CALLER, "ACK", "1 ACK", "bt", NULL, NULL, NULL},
+    END_STEPS,
+};
+
+/* INFO DTMF reaches the sink with its side, once per CSeq and side. */
+static void test_info_dtmf(const struct config *cfg, const struct call_sink *sink)
+{
+    struct counters counters;
+    memset(&counters, 0, sizeof(counters));
+    nfinished = 0;
+    ninfo = 0;
+    struct dialogs *d = dialogs_new(cfg, &counters, sink);
+    for (const struct step *st = info_call; st->first_line; st++)
+        feed(d, "info", st);
+    feed_info(d, CALLEE, 1, '*', 0);
+    feed_info(d, CALLEE, 2, '1', 0);
+    feed_info(d, CALLEE, 2, '1', 1); /* the same INFO relayed: another hop */
+    feed_info(d, CALLER, 1, '9', 0); /* the caller's own CSeq space */
+    dialogs_free(d, SEC(60), false);
+    info_keys[ninfo] = '\0';
+    CHECK_STR(info_keys, "*19");
+    CHECK(!info_from_caller[0] && !info_from_caller[1] && info_from_caller[2]);
+    CHECK_INT(nfinished, 1);
+}
+
 int main(void)
 {
     struct config cfg;
     config_defaults(&cfg);
     struct counters counters;
-    struct call_sink sink = {.call_finished = on_finished};
+    struct call_sink sink = {.call_finished = on_finished, .dtmf = on_dtmf};
 
     for (size_t i = 0; i < sizeof(ladders) / sizeof(ladders[0]); i++) {
         const struct ladder *l = &ladders[i];
@@ -301,6 +370,8 @@ int main(void)
         CHECK_STR(call_end_reason_name(s->end_reason), call_end_reason_name(l->end_reason));
         CHECK_INT(s->partial, l->partial);
     }
+
+    test_info_dtmf(&cfg, &sink);
 
     /* Details beyond the table. */
     memset(&counters, 0, sizeof(counters));

@@ -635,6 +635,14 @@ static void test_migrate_from_1(void)
                            /* what migration 6 added */
                            "DROP TRIGGER call_numbers_insert; DROP TRIGGER call_numbers_update;"
                            " DROP TRIGGER call_numbers_delete; DROP TABLE call_numbers;"
+                           /* what migration 7 (on demand) added */
+                           " DROP INDEX calls_live; DROP INDEX calls_pending;"
+                           " DROP TABLE call_requests; ALTER TABLE calls DROP COLUMN live;"
+                           " ALTER TABLE calls DROP COLUMN pending_path;"
+                           " ALTER TABLE calls DROP COLUMN decision;"
+                           " ALTER TABLE calls DROP COLUMN decision_by;"
+                           " ALTER TABLE calls DROP COLUMN decision_at;"
+                           " ALTER TABLE calls DROP COLUMN decision_deadline_us;"
                            /* what migration 5 added, triggers first (ALTER TABLE checks them) */
                            " DROP TRIGGER call_search_insert; DROP TRIGGER call_search_update;"
                            " DROP TRIGGER call_search_delete; DROP TRIGGER call_search_tag_insert;"
@@ -667,7 +675,7 @@ static void test_migrate_from_1(void)
     CHECK_INT(count(ix, "PRAGMA user_version"), schema_latest_version());
     CHECK_INT(count(ix, "SELECT count(*) FROM sqlite_schema WHERE name IN ('users', 'audit')"),
               2);
-    CHECK_INT(schema_latest_version(), 6);
+    CHECK_INT(schema_latest_version(), 7);
     /* Migration 5 filled the search table from the calls already there. */
     CHECK_INT(count(ix, "SELECT count(*) FROM call_search WHERE call_search MATCH 'alice'"), 1);
     CHECK_INT(count(ix, "SELECT count(*) FROM call_search"), 1);

@@ -3,6 +3,8 @@
  * numbers, addresses, days and hours in Europe/Paris winter and summer time, windows
  * across midnight), the never_record list winning over every rule, sampling that is
  * reproducible and close to its percentage, and broken rule sets with their file:line.
+ * On demand: a second table of calls against rules with on_demand, sample and record rows
+ * (with their retention), the agent's side of each direction, and the DTMF codes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +121,7 @@ static const struct decide_case decide_cases[] = {
     /* Monday 01:00: that night began on Sunday, which the rule does not list. */
     {__LINE__, "0611111111", NULL, "2000", NULL, DIR_INBOUND, NULL, "2024-01-15T00:00:00Z",
      "quality", RULES_SAMPLE, true},
-    /* Outbound to a Paris landline: on demand (recorded for now). */
+    /* Outbound to a Paris landline: on demand (recorded as pending). */
     {__LINE__, "2001", NULL, "0140123456", "33140123456", DIR_OUTBOUND, NULL,
      "2024-01-15T10:00:00Z", "outbound", RULES_ON_DEMAND, true},
     /* Outbound to a mobile through the trunk: the trunk rule. */
@@ -302,6 +304,19 @@ static const struct error_case error_cases[] = {
     {__LINE__, "[rules]\nnever_record = 2xx?\n",
      "greffier.conf:2: never_record: \"2xx?\" is not a number pattern (digits, a leading +, x, a "
      "final *)\n"},
+    {__LINE__, "[rules]\nkeep_code = *1x\n",
+     "greffier.conf:2: keep_code: \"*1x\" is not a DTMF code (up to 8 of 0-9 * # A-D)\n"},
+    {__LINE__, "[rules]\nmalicious_code = 123456789\n",
+     "greffier.conf:2: malicious_code: \"123456789\" is not a DTMF code (up to 8 of 0-9 * # A-D)"
+     "\n"},
+    {__LINE__, "[rules]\nkeep_code = *1\ndiscard_code = \"#*1\"\n",
+     "greffier.conf: [rules] discard_code \"#*1\" ends with keep_code \"*1\": dialling it would "
+     "trigger both\n"},
+    {__LINE__, "[rules]\nkeep_code = *5\nmalicious_code = *5\n",
+     "greffier.conf: [rules] keep_code \"*5\" ends with malicious_code \"*5\": dialling it would "
+     "trigger both\n"},
+    /* Valid: codes switched off, or distinct. */
+    {__LINE__, "[rules]\nkeep_code =\ndiscard_code = 0\nmalicious_code = \"#9\"\n", ""},
     /* Valid: a catch-all last is fine, days wrap, 24:00 ends a window. */
     {__LINE__,
      "[rule we]\ndays = fri-mon\nhours = 18:00-24:00\naction = skip\n[rule rest]\n"
@@ -354,6 +369,128 @@ static void test_days_wrap(void)
     free(cfg);
 }
 
+/* ---- on demand ---------------------------------------------------------------- */
+
+static const char od_policy[] =
+    "[numbers]\n"
+    "internal = 2xxx\n"
+    "[rules]\n"
+    "timezone = UTC\n"
+    "never_record = 2950\n"
+    "default = skip\n"
+    "[rule hotline]\n"
+    "callee = 2100\n"
+    "direction = inbound\n"
+    "action = on_demand\n"
+    "retention = 30\n"
+    "tags = hotline\n"
+    "[rule desk]\n"
+    "number = 22xx\n"
+    "action = on_demand\n"
+    "[rule emergency]\n"
+    "callee = 2112\n"
+    "action = record\n"
+    "retention = 3650\n"
+    "[rule quality]\n"
+    "direction = inbound\n"
+    "action = sample\n"
+    "sample = 50\n"
+    "retention = 180\n";
+
+struct od_case {
+    int line;
+    const char *caller, *callee, *call_id;
+    enum call_direction dir;
+    const char *origin;
+    enum rules_action action;
+    bool record;
+    unsigned retention;
+};
+
+/* Which Call-IDs a 50 % sample keeps is fixed by the hash: checked below. */
+static const struct od_case od_cases[] = {
+    {__LINE__, "0611111111", "2100", "a@x", DIR_INBOUND, "hotline", RULES_ON_DEMAND, true, 30},
+    {__LINE__, "2001", "2100", "b@x", DIR_INTERNAL, "[default]", RULES_SKIP, false, 0},
+    {__LINE__, "2201", "0611111111", "c@x", DIR_OUTBOUND, "desk", RULES_ON_DEMAND, true, 0},
+    {__LINE__, "0611111111", "2201", "d@x", DIR_INBOUND, "desk", RULES_ON_DEMAND, true, 0},
+    {__LINE__, "0611111111", "2112", "e@x", DIR_INBOUND, "emergency", RULES_RECORD, true, 3650},
+    /* never_record wins over on_demand (caller or callee) and over sampling. */
+    {__LINE__, "2950", "2201", "f@x", DIR_INTERNAL, "[never_record]", RULES_SKIP, false, 0},
+    {__LINE__, "0611111111", "2950", "g@x", DIR_INBOUND, "[never_record]", RULES_SKIP, false, 0},
+    /* Sampled: the same Call-ID gets the same answer on every run. */
+    {__LINE__, "0611111111", "2300", "sample-3@x", DIR_INBOUND, "quality", RULES_SAMPLE, true,
+     180},
+    {__LINE__, "0611111111", "2300", "sample-2@x", DIR_INBOUND, "quality", RULES_SAMPLE, false,
+     180},
+    {__LINE__, "2001", "0611111111", "h@x", DIR_OUTBOUND, "[default]", RULES_SKIP, false, 0},
+};
+
+static void test_on_demand_table(void)
+{
+    struct config *cfg = malloc(sizeof(*cfg));
+    int errors;
+    char *msg = load(cfg, od_policy, &errors);
+    CHECK_INT(errors, 0);
+    CHECK_STR(msg, "");
+    free(msg);
+    /* The table's two sampled Call-IDs fall on either side of 50 %. */
+    CHECK(rules_sample_chosen("sample-3@x", 50));
+    CHECK(!rules_sample_chosen("sample-2@x", 50));
+    for (size_t i = 0; i < sizeof(od_cases) / sizeof(od_cases[0]); i++) {
+        const struct od_case *t = &od_cases[i];
+        struct call c;
+        struct rules_decision d;
+        memset(&c, 0, sizeof(c));
+        c.call_id = (char *)t->call_id;
+        c.caller.number = (char *)t->caller;
+        c.callee.number = (char *)t->callee;
+        c.direction = t->dir;
+        rules_decide(cfg, &c, 1705309200000000, &d); /* 2024-01-15 09:00 UTC */
+        const char *origin = rules_decision_origin(&d);
+        if (strcmp(origin, t->origin) != 0 || d.action != t->action || d.record != t->record ||
+            d.retention_days != t->retention)
+            fprintf(stderr, "on demand case at line %d: got %s %s %d %u\n", t->line, origin,
+                    rules_action_name(d.action), d.record, d.retention_days);
+        CHECK_STR(origin, t->origin);
+        CHECK_INT(d.action, t->action);
+        CHECK_INT(d.record, t->record);
+        CHECK_INT(d.retention_days, t->retention);
+    }
+    free(cfg);
+}
+
+/* The agent is the internal party; codes are matched on the end of the digits. */
+static void test_dtmf_codes(void)
+{
+    CHECK_INT(rules_agent_channels(DIR_INBOUND), 2);
+    CHECK_INT(rules_agent_channels(DIR_OUTBOUND), 1);
+    CHECK_INT(rules_agent_channels(DIR_INTERNAL), 3);
+    CHECK_INT(rules_agent_channels(DIR_UNKNOWN), 0);
+
+    struct config *cfg = malloc(sizeof(*cfg));
+    config_defaults(cfg);
+    CHECK_STR(cfg->keep_code, "*1");
+    CHECK_STR(cfg->discard_code, "*0");
+    CHECK_STR(cfg->malicious_code, "*9");
+    CHECK_INT(cfg->on_demand_grace_s, 120);
+    static const struct {
+        const char *digits;
+        enum ondemand_action want;
+    } codes[] = {
+        {"*1", ONDEMAND_KEEP},   {"123*1", ONDEMAND_KEEP}, {"*0", ONDEMAND_DISCARD},
+        {"*9", ONDEMAND_MALICIOUS}, {"1", ONDEMAND_NONE},  {"*", ONDEMAND_NONE},
+        {"*1#", ONDEMAND_NONE},  {"", ONDEMAND_NONE},      {"**1", ONDEMAND_KEEP},
+    };
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        CHECK_INT(rules_dtmf_code(cfg, codes[i].digits), codes[i].want);
+    cfg->keep_code[0] = '\0'; /* switched off: never matches */
+    CHECK_INT(rules_dtmf_code(cfg, "*1"), ONDEMAND_NONE);
+    CHECK_STR(ondemand_action_name(ONDEMAND_DISCARD), "discard");
+    CHECK_INT(ondemand_action_parse("malicious"), ONDEMAND_MALICIOUS);
+    CHECK_INT(ondemand_action_parse("delete"), ONDEMAND_NONE);
+    free(cfg);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -366,6 +503,8 @@ int main(void)
     test_sampling();
     test_errors();
     test_days_wrap();
+    test_on_demand_table();
+    test_dtmf_codes();
     unlink(conf_path);
     rmdir(tmpdir);
     return TEST_REPORT("test_rules");

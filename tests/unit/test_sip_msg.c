@@ -424,6 +424,49 @@ static void test_multipart_hostile(void)
     }
 }
 
+/* SIP INFO DTMF: application/dtmf-relay and application/dtmf bodies, what vendors write
+ * in them, and what is not a key. */
+static void test_info_dtmf(void)
+{
+    static const struct {
+        const char *type, *body;
+        char key;
+    } cases[] = {
+        {"application/dtmf-relay", "Signal=5\r\nDuration=160\r\n", '5'},
+        {"application/dtmf-relay", "Signal= *\r\nDuration= 250\r\n", '*'},
+        {"application/dtmf-relay", "signal = #\r\n", '#'},
+        {"Application/DTMF-Relay", "Duration=100\nSignal=b\n", 'B'},
+        {"application/dtmf-relay", "Signal=10\r\n", '*'},
+        {"application/dtmf-relay", "Signal=11\r\n", '#'},
+        {"application/dtmf", "9", '9'},
+        {"application/dtmf", " 1 \r\n", '1'},
+        {"application/dtmf-relay", "Signal=12\r\n", 0},
+        {"application/dtmf-relay", "Signal=E\r\n", 0},
+        {"application/dtmf-relay", "Signals=5\r\n", 0},
+        {"application/dtmf-relay", "Duration=160\r\n", 0},
+        {"application/dtmf-relay", "Signal=", 0},
+        {"application/dtmf", "55", 0},
+        {"text/plain", "Signal=5\r\n", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char headers[512];
+        snprintf(headers, sizeof(headers),
+                 "INFO sip:b@h SIP/2.0\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\n"
+                 "Call-ID: info\r\nCSeq: 3 INFO\r\nContent-Type: %s\r\n",
+                 cases[i].type);
+        const char *err;
+        struct sip_msg *m = parse(with_body(headers, cases[i].body), &err);
+        CHECK(m != NULL);
+        if (!m)
+            continue;
+        if (m->dtmf_key != cases[i].key)
+            fprintf(stderr, "INFO case %zu: got %d\n", i, m->dtmf_key);
+        CHECK_INT(m->dtmf_key, cases[i].key);
+        CHECK_INT(m->method, SIPM_INFO);
+        sip_msg_free(m);
+    }
+}
+
 /* Alcatel-Lucent OXE (heplify-erspan-gre-sip-refer): bytes of memory after the To tag. */
 static void test_lenient_to(void)
 {
@@ -739,6 +782,7 @@ int main(void)
     test_multipart_siprec();
     test_multipart_hostile();
     test_lenient_to();
+    test_info_dtmf();
     test_rejections();
     test_bad_content_length();
     test_malformed_sdp();

@@ -16,6 +16,7 @@ const STRINGS = {
   fr: {
     'lang.label': 'Langue', 'logout': 'Se déconnecter', 'nav.search': 'Recherche',
     'nav.retention': 'Conservation',
+    'nav.live': 'Appels en cours',
     'login.title': 'Connexion', 'login.user': 'Utilisateur', 'login.password': 'Mot de passe',
     'login.submit': 'Se connecter', 'login.busy': 'Connexion…',
     'login.locked': 'Trop d\'échecs : compte bloqué 15 minutes.',
@@ -76,6 +77,7 @@ const STRINGS = {
   en: {
     'lang.label': 'Language', 'logout': 'Log out', 'nav.search': 'Search',
     'nav.retention': 'Retention',
+    'nav.live': 'Calls in progress',
     'login.title': 'Log in', 'login.user': 'User', 'login.password': 'Password',
     'login.submit': 'Log in', 'login.busy': 'Logging in…',
     'login.locked': 'Too many failures: account locked for 15 minutes.',
