@@ -122,13 +122,18 @@ struct config {
     unsigned http_session_idle_s;       /* default 30 min */
     unsigned http_session_max_s;        /* default 12 h */
     unsigned http_max_connections;      /* default 64 */
-    char http_metrics_token[128];       /* empty: /metrics is not served */
+    char http_metrics_token[128];       /* /metrics beyond loopback; empty: loopback only */
 
     /* [daemon] */
     char user[64]; /* account the daemon switches to when started as root, default greffier */
 
     /* [log] */
     int log_level; /* syslog priority, default LOG_INFO */
+
+    /* [alarms] (alarm.h; the web banner and /metrics show them) */
+    unsigned alarm_no_packets_s; /* an interface silent this long, default 5 min */
+    unsigned alarm_drops_min;    /* drops per stats interval that raise "drops", 0: off */
+    unsigned alarm_one_way_s;    /* answered this long with one direction silent, default 10 */
 
     /* [rules] */
     char rules_timezone[64]; /* TZ database name; empty: the system's local time */

@@ -20,6 +20,7 @@
 #include "greffier/sip_msg.h"
 #include "greffier/sip_stream.h"
 #include "greffier/tcp_stream.h"
+#include "call_report.h"
 #include "tls_flows.h"
 
 #define SECOND ((pkt_time_t)1000000)
@@ -35,6 +36,7 @@ struct pipeline {
     struct dialogs *dialogs;
     struct media *media;
     struct tls_flows *tls;
+    struct call_report *report;
     uint8_t sip_port[65536 / 8];
     uint8_t tls_port[65536 / 8];
     pkt_time_t now;
@@ -45,6 +47,8 @@ struct pipeline {
     pkt_time_t last_complexity_change, calm_since;
     unsigned uncommitted;
     bool in_transaction;
+    pkt_time_t backlog; /* at the last pipeline_idle() */
+    uint64_t sip_requests[PIPELINE_SIP_METHODS], sip_responses[PIPELINE_SIP_METHODS];
 
     /* The packet being classified, for the framing callbacks. */
     const struct l4_packet *current;
@@ -100,6 +104,7 @@ static void on_call_finished(void *user, struct call *c)
     /* [rules] keep_metadata_of_unrecorded = no: a call the rules did not record leaves
      * no row either (only the calls_not_recorded counter). */
     if (media.decision.made && !media.decision.recorded && !p->cfg->keep_metadata_of_unrecorded) {
+        call_report_finished(p->report, c, &media);
         media_result_free(&media);
         return;
     }
@@ -115,6 +120,8 @@ static void on_call_finished(void *user, struct call *c)
         COUNT(p->counters, drop_index_error);
         log_msg(LOG_ERR, "index: call %s not stored", c->call_id);
     }
+    if (r > 0)
+        call_report_finished(p->report, c, &media);
     media_result_free(&media);
     if (++p->uncommitted >= CALLS_PER_COMMIT)
         commit(p);
@@ -146,6 +153,8 @@ static void on_sip_message(void *user, const uint8_t *bytes, size_t len)
         return;
     }
     COUNT(p->counters, sip_messages);
+    if ((unsigned)m->method < PIPELINE_SIP_METHODS)
+        (m->is_request ? p->sip_requests : p->sip_responses)[m->method]++;
     if (m->sdp_malformed)
         COUNT(p->counters, drop_sdp_malformed);
     struct sip_wire w = {
@@ -292,7 +301,8 @@ struct pipeline *pipeline_new(const struct config *cfg, struct index *ix,
     p->media = media_new(cfg, counters, cfg->data_dir);
     p->dialogs = dialogs_new(cfg, counters, &sink);
     p->tls = tls_flows_new(4096);
-    if (!p->net || !p->tcp || !p->media || !p->dialogs || !p->tls) {
+    p->report = call_report_new(cfg, ix, counters);
+    if (!p->net || !p->tcp || !p->media || !p->dialogs || !p->tls || !p->report) {
         pipeline_finish(p, false);
         return NULL;
     }
@@ -305,6 +315,7 @@ static void tick(struct pipeline *p)
     media_tick(p->media, p->now, store_unmatched, p);
     net_expire(p->net, p->now);
     tcp_reassembler_expire(p->tcp, p->now);
+    call_report_tick(p->report, p->now);
     p->next_tick = p->now + SECOND;
 }
 
@@ -337,9 +348,12 @@ void pipeline_frame(struct pipeline *p, int linktype, pkt_time_t ts, const uint8
 
 static void adapt_complexity(struct pipeline *p, pkt_time_t wall_now)
 {
-    if (!p->frames_since_idle)
+    if (!p->frames_since_idle) {
+        p->backlog = 0; /* nothing waited */
         return;
+    }
     pkt_time_t lag = wall_now - p->newest_frame;
+    p->backlog = lag > 0 ? lag : 0;
     unsigned c = media_complexity(p->media);
     if (lag > BACKLOG_HIGH) {
         p->calm_since = 0;
@@ -377,6 +391,16 @@ void pipeline_idle(struct pipeline *p, pkt_time_t wall_now)
     }
 }
 
+void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->calls_active = dialogs_active(p->dialogs);
+    out->encoder_complexity = media_complexity(p->media);
+    out->backlog_s = (double)p->backlog / SECOND;
+    memcpy(out->sip_requests, p->sip_requests, sizeof(out->sip_requests));
+    memcpy(out->sip_responses, p->sip_responses, sizeof(out->sip_responses));
+}
+
 void pipeline_count_read_error(struct pipeline *p)
 {
     COUNT(p->counters, pcap_read_errors);
@@ -406,6 +430,7 @@ void pipeline_finish(struct pipeline *p, bool interrupted)
         tls_flows_drain(p->tls, store_tls_flow, p);
     tls_flows_free(p->tls);
     net_decoder_free(p->net);
+    call_report_free(p->report);
     commit(p);
     free(p);
 }

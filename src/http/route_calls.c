@@ -376,6 +376,7 @@ enum MHD_Result route_call_audio(struct http_req *rq)
         MHD_add_response_header(resp, "Accept-Ranges", "bytes");
         enum MHD_Result res = MHD_queue_response(rq->conn, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp);
         MHD_destroy_response(resp);
+        http_count_status(rq->srv, MHD_HTTP_RANGE_NOT_SATISFIABLE);
         return res;
     }
     a->first = first;
@@ -398,5 +399,6 @@ enum MHD_Result route_call_audio(struct http_req *rq)
     }
     enum MHD_Result res = MHD_queue_response(rq->conn, status, resp);
     MHD_destroy_response(resp);
+    http_count_status(rq->srv, status);
     return res;
 }
