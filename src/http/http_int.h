@@ -45,6 +45,10 @@ struct http_server {
     struct http_capture_metrics *capture_metrics;
 };
 
+/* key_check.c: raises key_unreadable:private when the newest private recording key
+ * cannot be read, clears it when it can; true when readable. */
+bool http_check_private_key(struct http_server *srv);
+
 /* Counts a response for /metrics; every MHD_queue_response goes with one. */
 void http_count_status(struct http_server *srv, unsigned status);
 

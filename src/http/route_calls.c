@@ -356,6 +356,7 @@ enum MHD_Result route_call_audio(struct http_req *rq)
     if (!a->rs) {
         free(a);
         log_msg(LOG_ERR, "http: replay of call %s: %s", target, err);
+        http_check_private_key(rq->srv);
         return http_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "recording_unreadable",
                                 "the recording cannot be read (see the server log)", NULL);
     }

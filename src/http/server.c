@@ -465,6 +465,7 @@ struct http_server *http_start(const struct config *cfg, const char *listen, cha
     srv->ix = index_open(cfg->data_dir, false, err, errsize);
     if (!srv->ix)
         goto error;
+    http_check_private_key(srv); /* an alarm, not a refusal: search still works */
     srv->sessions = session_store_new(cfg->http_session_idle_s, cfg->http_session_max_s);
     srv->throttle = login_throttle_new();
     if (!srv->sessions || !srv->throttle) {
