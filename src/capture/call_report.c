@@ -53,15 +53,35 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
+/* Text from the wire (Call-ID, numbers) into the journal: control bytes become '?' so
+ * that a hostile header cannot forge a log line or send terminal escapes. */
+static void put_text(FILE *out, const char *s)
+{
+    for (s = or_dash(s); *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+}
+
 void call_report_format(const struct call *c, const struct call_media_result *m, FILE *out)
 {
-    pkt_time_t end = c->end ? c->end : c->last_activity;
-    double duration = end > c->start ? (double)(end - c->start) / SECOND : 0.0;
-    fprintf(out, "call %" PRId64 " %s: %s -> %s, %s", c->id, or_dash(c->call_id),
-            or_dash(c->caller.number), or_dash(c->callee.number), call_status_name(c->status));
+    fprintf(out, "call %" PRId64 " ", c->id);
+    put_text(out, c->call_id);
+    fputs(": ", out);
+    put_text(out, c->caller.number);
+    fputs(" -> ", out);
+    put_text(out, c->callee.number);
+    fprintf(out, ", %s", call_status_name(c->status));
     if (c->sip_code)
         fprintf(out, " (%d)", c->sip_code);
-    fprintf(out, ", duration %.1f s", duration);
+    /* The talk time, as the index's duration_s: answer to end, to the millisecond
+     * rounded half away from zero. */
+    if (c->answer && c->end) {
+        int64_t d = c->end - c->answer;
+        int64_t ms = d >= 0 ? (d + 500) / 1000 : (d - 500) / 1000;
+        fprintf(out, ", duration %s%" PRId64 ".%03" PRId64 " s", ms < 0 ? "-" : "",
+                (ms < 0 ? -ms : ms) / 1000, (ms < 0 ? -ms : ms) % 1000);
+    } else {
+        fputs(", duration -", out);
+    }
 
     /* The codec decoded, and the worst direction's MOS: what an admin looks at first. */
     const char *codec = m->rec.present ? m->rec.codec_in : NULL;
@@ -137,9 +157,8 @@ void call_report_finished(struct call_report *r, const struct call *c,
     size_t n = count_recent(r, end);
     if (alarm_raise(r->ix, ONE_WAY_ALARM, ALARM_WARNING,
                     "%zu%s call%s with audio in one direction only in the last hour (latest: "
-                    "call %" PRId64 ", %s -> %s): check NAT and firewalls in the media path",
-                    n, n == RECENT_MAX ? " or more" : "", n == 1 ? "" : "s", c->id,
-                    or_dash(c->caller.number), or_dash(c->callee.number)) == 0)
+                    "call %" PRId64 "): check NAT and firewalls in the media path",
+                    n, n == RECENT_MAX ? " or more" : "", n == 1 ? "" : "s", c->id) == 0)
         r->raised = true;
 }
 

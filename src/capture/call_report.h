@@ -21,9 +21,12 @@ struct call_report *call_report_new(const struct config *cfg, struct index *ix,
 void call_report_free(struct call_report *r);
 
 /* Writes the line logged for a finished call, without a newline:
- *   call ID CALL-ID: CALLER -> CALLEE, STATUS (CODE), duration S s, codec C, MOS M,
+ *   call ID CALL-ID: CALLER -> CALLEE, STATUS (CODE), duration S.mmm s, codec C, MOS M,
  *   recording B bytes (STATE)
- * with "-" where a value is unknown (no audio: codec and MOS; no file: recording). */
+ * ID is the index's row id (0 when the call was not stored), S.mmm the talk time as
+ * `greffier calls` shows it (answer to end), MOS the worst direction's; "-" where a
+ * value is unknown (never answered: duration; no audio: codec and MOS; no file: the
+ * recording, followed by the media state instead of the file's). */
 void call_report_format(const struct call *c, const struct call_media_result *m, FILE *out);
 
 /* True when the call was answered for longer than [alarms] one_way_audio seconds and
