@@ -107,3 +107,38 @@ def value(samples, metric, /, **labels):
 def series(samples, name):
     """{labels dict as a tuple of pairs: value} of every series of name."""
     return {k[1]: v for k, v in samples.items() if k[0] == name}
+
+
+def main(argv):
+    """promtext.py URL [TOKEN]: GETs URL (with the Bearer TOKEN when given), prints the
+    status, then every series as `name{labels} value` sorted.  Exit 0 for a 200 in valid
+    text format, 3 for another status, 1 for an invalid body or no answer."""
+    import http.client
+    import urllib.parse
+    u = urllib.parse.urlsplit(argv[1])
+    headers = {"Authorization": "Bearer " + argv[2]} if len(argv) > 2 else {}
+    try:
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+        c.request("GET", u.path, headers=headers)
+        r = c.getresponse()
+        body = r.read().decode()
+    except OSError as e:
+        print("no answer:", e)
+        return 1
+    print("status", r.status)
+    if r.status != 200:
+        return 3
+    try:
+        samples, _ = parse(body)
+    except ValueError as e:
+        print("invalid:", e)
+        return 1
+    for (name, labels), v in sorted(samples.items()):
+        text = ",".join('%s="%s"' % kv for kv in labels)
+        print("%s%s %s" % (name, "{%s}" % text if text else "", repr(v)))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv))
