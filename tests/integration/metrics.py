@@ -10,7 +10,9 @@
    absent (no capture ran: greffier_capture_snapshot_present 0), then read from a
    DATA/run/capture.prom snapshot with its age from the frozen clock, and refused when
    incomplete;
-3. the one-way audio alarm: a generated capture with one direction of one call removed
+3. key_unreadable:private raised by the web side when the private key is missing, cleared
+   when it is back;
+4. the one-way audio alarm: a generated capture with one direction of one call removed
    (tcpdump filter) raises one_way_audio, seen in /metrics and in the import summary; the
    unfiltered capture does not.
 Python standard library, tcpdump, and the gen_calls generator of the build."""
@@ -196,6 +198,26 @@ def main():
         check(promtext.value(s, "greffier_capture_snapshot_present") == 0 and
               promtext.value(s, "greffier_packets_total") is None,
               "a snapshot cut short is not passed on")
+    finally:
+        web.stop()
+
+    # The private key out of reach: the web side raises key_unreadable:private at start.
+    key = sorted(f for f in os.listdir(os.path.join(data, "keys")) if f.endswith(".key")
+                 and f.startswith("recording-"))[-1]
+    os.rename(os.path.join(data, "keys", key), os.path.join(tmp, key))
+    web = Web(data, conf, "2023-11-14T22:15:20Z")
+    try:
+        s, _ = web.metrics("private key moved away")
+        check(promtext.value(s, "greffier_alarm_active", name="key_unreadable:private") == 1,
+              "key_unreadable:private raised when the private key is missing")
+    finally:
+        web.stop()
+    os.rename(os.path.join(tmp, key), os.path.join(data, "keys", key))
+    web = Web(data, conf, "2023-11-14T22:15:20Z")
+    try:
+        s, _ = web.metrics("private key back")
+        check(promtext.value(s, "greffier_alarm_active", name="key_unreadable:private") == 0,
+              "key_unreadable:private cleared once the key is back")
     finally:
         web.stop()
 

@@ -9,7 +9,8 @@
 #      strictly by promtext.py) from loopback;
 #   2. /metrics from the other namespace (not loopback): refused without the token and
 #      with a wrong one, served with "Authorization: Bearer TOKEN";
-#   3. SIGHUP: the [alarms] thresholds apply, snaplen needs a restart;
+#   3. SIGHUP: the [alarms] thresholds apply, snaplen needs a restart; 20 SIP messages
+#      without Call-ID raise the alarm drops (threshold 7), a calm interval clears it;
 #   4. 4 answered calls and 1 busy: during them calls are active and the no_packets alarm
 #      is cleared; afterwards the capture counters in /metrics (read live, in-process)
 #      count the 5 INVITEs and no kernel drop;
@@ -18,7 +19,8 @@
 #   6. kill -9 during 2 calls, restart on the same data: the index opens (integrity_check),
 #      the 2 interrupted recordings are closed as truncated and kept (verify --all lists
 #      them as orphans: a call in progress has no index row yet), the calls of step 4
-#      are still there.
+#      are still there; then the public key made unreadable: the next call's recording
+#      fails, raising recording_failed and key_unreadable:public.
 # Needs root (network namespaces), sipp and python3 (make deps).  Not root or no `ip
 # netns`: prints "SKIP: reason" and exits 0.  Traffic stays inside the namespaces.
 # Environment: GREFFIER_BIN (default build/greffier), TEST_OUT (where logs are kept).
@@ -133,6 +135,20 @@ for want in 'reload: \[alarms\] no_packets changed: applied' 'reload: \[alarms\]
     grep -q "$want" "$WORK/serve.log" || fail "SIGHUP: no \"$want\": $(grep reload: "$WORK/serve.log")"
 done
 step "SIGHUP: [alarms] no_packets and drops applied, snaplen needs a restart"
+
+# 20 SIP requests without Call-ID: at least 10 drops in one interval (20 in one burst, or
+# split over two), over the new threshold of 7.
+ip netns exec "$NS_UAC" python3 - "$IP_UAS" <<'EOF' || fail "cannot send the junk SIP"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(20):
+    s.sendto(b"OPTIONS sip:x@%s SIP/2.0\r\nVia: SIP/2.0/UDP 10.215.0.1\r\n\r\n" % sys.argv[1].encode(),
+             (sys.argv[1], 5060))
+EOF
+wait_for "$WORK/serve.log" "alarm drops: [0-9]* dropped in the last 1 s: kernel 0, interface 0, greffier [0-9]" "$PID" ||
+    fail "no drops alarm after 10 messages dropped: $(grep alarm "$WORK/serve.log")"
+wait_for "$WORK/serve.log" "alarm drops cleared" "$PID" || fail "the drops alarm is not cleared after a calm interval"
+step "20 SIP messages without Call-ID: alarm drops raised (threshold 7), then cleared"
 
 # --- 4. calls --------------------------------------------------------------------------------
 cat >"$WORK/calls.csv" <<'EOF'
@@ -253,9 +269,33 @@ timeout 30 "$BIN" -d "$DATA" calls --json >"$WORK/calls2.json" 2>&1 || fail "cal
 timeout 60 "$BIN" -d "$DATA" verify --all >"$WORK/verify2.out" 2>&1
 [ "$(grep -c ' ok ' "$WORK/verify2.out")" = 4 ] && [ "$(grep -c '^- orphan ' "$WORK/verify2.out")" = 2 ] ||
     fail "verify --all after the restart: $(cat "$WORK/verify2.out")"
+step "restart: index ok, 2 interrupted recordings closed as truncated and kept, 5 calls listed"
+
+# The public key becomes unreadable (the daemon has no capability, root or not): the next
+# recording fails, which raises recording_failed and key_unreadable:public.
+PUB=$(ls "$DATA"/keys/recording-*.pub | tail -n 1)
+chmod 000 "$PUB"
+cat >"$WORK/calls-nokey.csv" <<'EOF'
+SEQUENTIAL
+4001;No Key;0611111111
+EOF
+sipp_scenarios "$WORK/long" 2000 "$PCAP_AUDIO" || fail "sipp scenarios"
+cp "$WORK/long/uac.xml" "$WORK/uac-short.xml"
+run_calls third 1 5080 calls-nokey.csv uac-short.xml
+wait "$UAC_PID"
+wait "$UAS_PID"
+for _ in $(seq 50); do
+    scrape "$NS_UAS" "$local_url" && has 'greffier_alarm_active{name="recording_failed"} 1.0' &&
+        has 'greffier_alarm_active{name="key_unreadable:public"} 1.0' && break
+    sleep 0.2
+done
+chmod 600 "$PUB"
+has 'greffier_alarm_active{name="recording_failed"} 1.0' && has 'greffier_alarm_active{name="key_unreadable:public"} 1.0' ||
+    fail "public key unreadable: alarms $(grep alarm_active "$WORK/metrics.txt"); log: $(grep -E 'alarm|recording' "$WORK/serve3.log" | tail -n 5)"
+has 'greffier_drops_total{reason="recording_failed"} 1.0' || fail "the failed recording is not counted"
+step "public key unreadable: alarms recording_failed and key_unreadable:public raised"
 stop_daemon "$PID"
 [ "$rc" = 0 ] || fail "restarted serve: exit status $rc after SIGTERM: $(tail -n 5 "$WORK/serve3.log")"
-step "restart: index ok, 2 interrupted recordings closed as truncated and kept, 5 calls listed"
 
 step "PASS: serve with capture"
 exit 0
