@@ -7,12 +7,15 @@
 #   RUNS=3            runs per measured command; the fastest (wall clock) is reported
 #   SECTIONS=import   which sections to run, space separated, in order
 #   BENCH_CALLS=1000 BENCH_DURATION=20   size of the generated capture
+#   BENCH_LIVE_LEVELS="100 200 400 600 800 1000" BENCH_LIVE_DURATION=20   live section
 #   GREFFIER_BIN      binary to measure (default BUILD_DIR/greffier; never an ASan build)
 #
 # Sections:
 #   import   greffier import of the generated capture vs tshark and tcpdump reading it
 #   media    the same import seen as a recorder: call-seconds recorded per CPU-second,
 #            bytes per call-minute, peak memory per active call, encoder settings
+#   live     greffier capture fed by tcpreplay through a veth at rising concurrency: the
+#            most concurrent G.711 calls held without a drop, CPU per call (root only)
 # Later sections (media, vault, search) are added as functions named section_<name> and
 # listed in SECTIONS_ALL; each prints its own table and reuses gen_capture and measure.
 set -u
@@ -25,7 +28,9 @@ OUT=$PWD/$BUILD/bench
 RUNS=${RUNS:-3}
 CALLS=${BENCH_CALLS:-1000}
 DURATION=${BENCH_DURATION:-20}
-SECTIONS_ALL="import media"
+LIVE_LEVELS=${BENCH_LIVE_LEVELS:-100 200 400 600 800 1000}
+LIVE_DURATION=${BENCH_LIVE_DURATION:-20}
+SECTIONS_ALL="import media live"
 SECTIONS=${SECTIONS:-$SECTIONS_ALL}
 TIMEFORMAT='%R %U %S'
 LOG=$OUT/logs
@@ -97,6 +102,7 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.0f", a / b; else pr
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 row() { printf '%-10s %9s %9s %13s %15s\n' "$@"; }
+lrow() { printf '%-6s %8s %6s %5s %6s %6s %6s %10s %8s %5s\n' "$@"; }
 
 # --- sections --------------------------------------------------------------------------
 
@@ -134,6 +140,113 @@ print("bytes per call-minute: %.1f kB (%.1f kbit/s)" % (size / (secs / 60) / 1e3
 print("peak memory: %.0f MB for %s calls at once -> %.0f kB per active call (upper bound: includes the process)"
       % (rss_kb / 1024, sys.argv[3], rss_kb / int(sys.argv[3])))
 PY
+}
+
+# live LEVELS...: greffier capture on one end of a veth pair between two namespaces while
+# tcpreplay replays a generated G.711 capture of C concurrent calls into the other end at
+# its recorded speed, for each C in LIVE_LEVELS.  Per level: the drops (kernel, interface,
+# greffier's own, from the daemon's last line), whether every packet reached greffier,
+# the CPU the daemon used (/proc/PID/stat utime+stime over the replay) per concurrent
+# call, and the largest backlog and lowest Opus complexity its snapshot showed.  Stops
+# after the first level with a drop.  Needs root (namespaces), tcpreplay, the release
+# build.
+section_live() {
+    echo
+    echo "== live: concurrent G.711 calls held by greffier capture (tcpreplay into a veth) =="
+    if [ "$(id -u)" != 0 ]; then echo "live: SKIPPED: needs root (network namespaces)"; return; fi
+    have tcpreplay || { echo "live: SKIPPED: tcpreplay not installed (apt-get install tcpreplay)"; return; }
+    if [ ! -x "$BIN" ] || ldd "$BIN" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+        echo "live: SKIPPED: needs the release build ($BIN)"; return
+    fi
+    local ns_a=greffier-bench-a-$$ ns_b=greffier-bench-b-$$ if_a=gbla$$ if_b=gblb$$
+    local hz level cap data conf pid t0 t1 c0 c1 best="" result
+    hz=$(getconf CLK_TCK)
+    ip netns add "$ns_a" && ip netns add "$ns_b" &&
+        ip link add "$if_a" netns "$ns_a" type veth peer name "$if_b" netns "$ns_b" &&
+        ip -n "$ns_a" link set "$if_a" up && ip -n "$ns_b" link set "$if_b" up ||
+        { echo "live: SKIPPED: cannot make the namespaces"; ip netns del "$ns_a" 2>/dev/null;
+          ip netns del "$ns_b" 2>/dev/null; return; }
+    echo "namespaces $ns_a ($if_a, tcpreplay) -> $ns_b ($if_b, greffier capture)"
+    echo "calls last ${LIVE_DURATION}s and start spread over one call length: C calls overlap"
+    echo "in the middle of each replay; the capture is $((2 * LIVE_DURATION))s of traffic."
+    lrow C "pkts/s" "lost" "kern" "iface" "other" "cpu%" "cpu%/call" "backlog" "cplx"
+    for level in $LIVE_LEVELS; do
+        cap=$OUT/live-${level}.pcap
+        local args=(--calls "$level" --duration "$LIVE_DURATION" --concurrency "$level"
+                    --codec pcmu --scenario answered --seed 2 -o "$cap")
+        if [ ! -s "$cap" ] || [ "$(cat "$cap.stamp" 2>/dev/null)" != "$(sha256sum "$GEN" | cut -d' ' -f1) ${args[*]}" ]; then
+            "$GEN" "${args[@]}" >/dev/null 2>"$LOG/live-gen.err" || { cat "$LOG/live-gen.err"; break; }
+            echo "$(sha256sum "$GEN" | cut -d' ' -f1) ${args[*]}" >"$cap.stamp"
+        fi
+        local packets
+        packets=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["packets"])' \
+            "${cap%.pcap}.truth.json")
+        data=$OUT/data-live conf=$OUT/live.conf
+        rm -rf "$data" && "$BIN" init -d "$data" >/dev/null
+        printf '[storage]\ndata_dir = %s\n[capture]\ninterfaces = %s\nstats_interval = 1\n[daemon]\nuser = root\n[log]\nlevel = notice\n' \
+            "$data" "$if_b" >"$conf"
+        ip netns exec "$ns_b" "$BIN" -c "$conf" capture 2>"$LOG/live-$level.log" &
+        pid=$!
+        local i
+        for i in $(seq 100); do
+            grep -q "capturing on" "$LOG/live-$level.log" && break
+            sleep 0.1
+        done
+        read -r c0 < <(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+        t0=$(date +%s.%N)
+        # Poll the snapshot for the largest backlog and lowest complexity while replaying.
+        ( while kill -0 "$pid" 2>/dev/null; do
+              grep -E '^greffier_encoder_(backlog_seconds|complexity) ' "$data/run/capture.prom" 2>/dev/null
+              sleep 1
+          done >"$LOG/live-$level.snap" ) &
+        local poller=$!
+        echo "\$ ip netns exec $ns_a tcpreplay -i $if_a $cap" >"$LOG/live-$level.replay"
+        ip netns exec "$ns_a" tcpreplay -q -i "$if_a" "$cap" >>"$LOG/live-$level.replay" 2>&1
+        t1=$(date +%s.%N)
+        read -r c1 < <(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+        sleep 2 # the ring's last block (100 ms timeout), then a stats interval
+        kill -TERM "$pid"
+        wait "$pid"
+        kill "$poller" 2>/dev/null
+        wait "$poller" 2>/dev/null
+        result=$(python3 - "$LOG/live-$level.log" "$LOG/live-$level.snap" "$packets" "$level" \
+            "$c0" "$c1" "$hz" "$t0" "$t1" <<'PY'
+import re, sys
+log, snap, packets, level, c0, c1, hz, t0, t1 = sys.argv[1:]
+m = re.search(r"capture: stopped: (\d+) packets, (\d+) calls, drops: kernel (\d+), interface (\d+), other (\d+)",
+              open(log).read())
+if not m:
+    print("FAIL no final line in", log); sys.exit()
+got, calls, kern, iface, other = map(int, m.groups())
+wall = float(t1) - float(t0)
+cpu = (int(c1) - int(c0)) / int(hz)
+backlog, cplx = 0.0, None
+for line in open(snap):
+    name, value = line.split()
+    if name.endswith("backlog_seconds"):
+        backlog = max(backlog, float(value))
+    else:
+        cplx = int(value) if cplx is None else min(cplx, int(value))
+lost = int(packets) - got
+ok = lost == 0 and kern == 0 and iface == 0 and other == 0
+print("OK" if ok else "DROP", int(packets) / wall, lost, kern, iface, other, 100 * cpu / wall,
+      100 * cpu / wall / int(level), backlog, cplx if cplx is not None else "-")
+PY
+        )
+        read -r verdict pps lost kern iface other cpu cpucall backlog cplx <<<"$result"
+        if [ "$verdict" = FAIL ]; then echo "live: $result"; break; fi
+        lrow "$level" "$(printf %.0f "$pps")" "$lost" "$kern" "$iface" "$other" \
+            "$(printf %.0f "$cpu")" "$(printf %.3f "$cpucall")" "$(printf %.2fs "$backlog")" "$cplx"
+        [ "$verdict" = OK ] || break
+        best=$level
+    done
+    ip netns del "$ns_a" 2>/dev/null
+    ip netns del "$ns_b" 2>/dev/null
+    echo "lost: packets of the capture greffier never read; kern/iface: drops the kernel"
+    echo "reports; other: greffier's own drops; cpu%: of one core, the whole daemon; backlog:"
+    echo "largest lag of the newest packet behind the wall clock; cplx: lowest Opus complexity."
+    echo "highest level held with no loss and no drop: ${best:-none} concurrent calls"
+    echo "(the daemon is single-threaded: capture, SIP, RTP and Opus on one core; logs in $LOG/live-*)"
 }
 
 section_import() {
