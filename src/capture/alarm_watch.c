@@ -123,8 +123,9 @@ void alarm_watch_interval(struct alarm_watch *w, const struct counters *c, unsig
     unsigned min = w->cfg->alarm_drops_min;
     if (min > 0 && drops >= min) {
         if (alarm_raise(w->ix, "drops", ALARM_WARNING,
-                        "%" PRIu64 " dropped in the last %u s: kernel %" PRIu64 ", interface %" PRIu64
-                        ", greffier %" PRIu64 " (greffier_drops_total in /metrics says why)",
+                        "%" PRIu64 " dropped in the last %u s: kernel %" PRIu64
+                        ", interface %" PRIu64 ", greffier %" PRIu64
+                        " (greffier_drops_total in /metrics says why)",
                         drops, interval_s, kernel, iface, drops - kernel - iface) == 0)
             w->drops.raised = w->drops.checked = true;
     } else {

@@ -53,19 +53,18 @@ int index_write_metrics(struct index *ix, FILE *out)
     int64_t counts[CALL_TIMEOUT + 1], n = 0;
     for (int s = CALL_IN_PROGRESS; s <= CALL_TIMEOUT; s++)
         status[s] = call_status_name((enum call_status)s);
-    if (count_by(ix, "SELECT status, count(*) FROM calls GROUP BY status", status,
-                 CALL_TIMEOUT + 1, counts) != 0)
+    if (count_by(ix, "SELECT status, count(*) FROM calls GROUP BY status", status, CALL_TIMEOUT + 1,
+                 counts) != 0)
         return -1;
     metrics_family(out, "greffier_calls_indexed", "gauge",
                    "Calls in the index, by status (finished calls; in_progress: cut by a stop)");
     samples(out, "greffier_calls_indexed", "status", status, CALL_TIMEOUT + 1, counts);
 
     static const char *const states[] = {"complete", "truncated", "failed"};
-    if (count_by(ix, "SELECT state, count(*) FROM recordings GROUP BY state", states, 3,
-                 counts) != 0)
+    if (count_by(ix, "SELECT state, count(*) FROM recordings GROUP BY state", states, 3, counts) !=
+        0)
         return -1;
-    metrics_family(out, "greffier_recordings_stored", "gauge",
-                   "Recordings in the index, by state");
+    metrics_family(out, "greffier_recordings_stored", "gauge", "Recordings in the index, by state");
     samples(out, "greffier_recordings_stored", "state", states, 3, counts);
     if (ix_query_int(ix->db, "SELECT coalesce(sum(bytes), 0) FROM recordings", &n) != SQLITE_OK)
         return -1;

@@ -237,7 +237,11 @@ PY
         if [ "$verdict" = FAIL ]; then echo "live: $result"; break; fi
         lrow "$level" "$(printf %.0f "$pps")" "$lost" "$kern" "$iface" "$other" \
             "$(printf %.0f "$cpu")" "$(printf %.3f "$cpucall")" "$(printf %.2fs "$backlog")" "$cplx"
-        [ "$verdict" = OK ] || break
+        if [ "$verdict" != OK ]; then
+            echo "       dropped by reason: $(awk '/^greffier_drops_total/ && $2 != 0 { printf "%s %s  ", $1, $2 }' \
+                "$data/run/capture.prom" | sed 's/greffier_drops_total{reason="\([a-z_]*\)"}/\1/g')"
+            break
+        fi
         best=$level
     done
     ip netns del "$ns_a" 2>/dev/null

@@ -52,8 +52,12 @@ static void test_lines(void)
          "recording - (failed)"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct call c = {.id = 7, .status = cases[i].status, .sip_code = cases[i].code,
-                         .start = 1 * S, .answer = cases[i].answer, .end = cases[i].end};
+        struct call c = {.id = 7,
+                         .status = cases[i].status,
+                         .sip_code = cases[i].code,
+                         .start = 1 * S,
+                         .answer = cases[i].answer,
+                         .end = cases[i].end};
         c.call_id = (char *)cases[i].call_id;
         c.caller.number = (char *)cases[i].caller;
         c.callee.number = (char *)cases[i].callee;
@@ -87,16 +91,16 @@ static void test_one_way(void)
         int which; /* 0 both, 1 one-way, 2 no stream */
         bool want;
     } cases[] = {
-        {CALL_ANSWERED, 2 * S, 30 * S, 1, true},
-        {CALL_ANSWERED, 2 * S, 30 * S, 0, false},
-        {CALL_ANSWERED, 2 * S, 30 * S, 2, false},  /* no media at all: not one-way */
-        {CALL_ANSWERED, 2 * S, 12 * S, 1, false},  /* exactly the threshold: too short */
-        {CALL_ANSWERED, 2 * S, 12 * S + 1, 1, true},
-        {CALL_BUSY, 0, 30 * S, 1, false},
+        {CALL_ANSWERED, 2 * S, 30 * S, 1, true},     {CALL_ANSWERED, 2 * S, 30 * S, 0, false},
+        {CALL_ANSWERED, 2 * S, 30 * S, 2, false}, /* no media at all: not one-way */
+        {CALL_ANSWERED, 2 * S, 12 * S, 1, false}, /* exactly the threshold: too short */
+        {CALL_ANSWERED, 2 * S, 12 * S + 1, 1, true}, {CALL_BUSY, 0, 30 * S, 1, false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct call c = {.status = cases[i].status, .answer = cases[i].answer,
-                         .end = cases[i].end, .start = 1 * S};
+        struct call c = {.status = cases[i].status,
+                         .answer = cases[i].answer,
+                         .end = cases[i].end,
+                         .start = 1 * S};
         struct call_media_result m = {0};
         if (cases[i].which == 0)
             m.streams = both, m.nstreams = 2;
