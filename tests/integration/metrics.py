@@ -10,7 +10,8 @@
    absent (no capture ran: greffier_capture_snapshot_present 0), then read from a
    DATA/run/capture.prom snapshot with its age from the frozen clock, and refused when
    incomplete;
-3. key_unreadable:private raised by the web side when the private key is missing, cleared
+3. SIGHUP to `greffier web`: the log level applies, [http] listen needs a restart;
+   key_unreadable:private raised by the web side when the private key is missing, cleared
    when it is back;
 4. the one-way audio alarm: a generated capture with one direction of one call removed
    (tcpdump filter) raises one_way_audio, seen in /metrics and in the import summary; the
@@ -200,6 +201,26 @@ def main():
               "a snapshot cut short is not passed on")
     finally:
         web.stop()
+
+    # SIGHUP to the web process: the log level applies, a listen address needs a restart.
+    web = Web(data, conf, "2023-11-14T22:15:20Z")
+    try:
+        with open(conf, "w") as f:
+            f.write("[http]\nmetrics_token = s3cret-token\nlisten = 127.0.0.1:1\n"
+                    "[log]\nlevel = notice\n")
+        web.p.send_signal(1)
+        for _ in range(100):
+            log = open(web.log.name).read()
+            if "setting" in log and "read," in log:
+                break
+            time.sleep(0.1)
+        check("reload: [log] level changed: applied" in log and
+              "reload: [http] listen changed: needs a restart" in log and
+              "2 settings changed" in log, "web SIGHUP: %s" % log[-400:])
+    finally:
+        web.stop()
+    with open(conf, "w") as f:
+        f.write("[http]\nmetrics_token = s3cret-token\n[log]\nlevel = info\n")
 
     # The private key out of reach: the web side raises key_unreadable:private at start.
     key = sorted(f for f in os.listdir(os.path.join(data, "keys")) if f.endswith(".key")
