@@ -110,6 +110,7 @@ struct config {
     unsigned opus_complexity;   /* 0..10, default 0 */
     unsigned jitter_window_ms;  /* how long audio waits for late packets, default 500 */
     unsigned reorder_slots;     /* packets held per stream to undo reordering, default 16 */
+    unsigned encoder_threads;   /* 1: encode on the pipeline thread; more: worker threads */
 
     /* [vault] */
     unsigned seal_interval_s; /* fdatasync of a recording at least this often, default 5 */

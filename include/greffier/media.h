@@ -45,6 +45,8 @@ void media_tick(struct media *m, pkt_time_t now,
  * anything is dropped; it applies to the recordings in progress and to new ones. */
 void media_set_complexity(struct media *m, unsigned complexity);
 unsigned media_complexity(const struct media *m);
+/* Frames waiting for the encoder threads ([media] encoder_threads > 1), 0 without them. */
+size_t media_encoder_queue(struct media *m);
 
 /* End of input: hands every unmatched stream to fn. */
 void media_drain_unmatched(struct media *m,

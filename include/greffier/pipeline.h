@@ -38,9 +38,10 @@ struct pipeline_stats {
     uint64_t calls_active;     /* dialogs being tracked */
     unsigned encoder_complexity; /* the Opus complexity in use (lowered under backlog) */
     double backlog_s;          /* how far the newest packet handled is behind the wall clock */
+    uint64_t encoder_queue;    /* frames waiting for the encoder threads */
     uint64_t sip_requests[PIPELINE_SIP_METHODS], sip_responses[PIPELINE_SIP_METHODS];
 };
-void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out);
+void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *out);
 
 /* A capture file could not be read to its end. */
 void pipeline_count_read_error(struct pipeline *p);

@@ -391,12 +391,13 @@ void pipeline_idle(struct pipeline *p, pkt_time_t wall_now)
     }
 }
 
-void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
+void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *out)
 {
     memset(out, 0, sizeof(*out));
     out->calls_active = dialogs_active(p->dialogs);
     out->encoder_complexity = media_complexity(p->media);
     out->backlog_s = (double)p->backlog / SECOND;
+    out->encoder_queue = media_encoder_queue(p->media);
     memcpy(out->sip_requests, p->sip_requests, sizeof(out->sip_requests));
     memcpy(out->sip_responses, p->sip_responses, sizeof(out->sip_responses));
 }

@@ -647,6 +647,10 @@ static const struct keyword keywords[] = {
              "packets are counted as late and left out."},
     {"media", "reorder_slots", &t_uint, AT(reorder_slots), .min = 2, .max = 256, .def = "16",
      .help = "RTP packets held per stream to put reordered packets back in sequence."},
+    {"media", "encoder_threads", &t_uint, AT(encoder_threads), .min = 1, .max = 64, .def = "1",
+     .help = "1: the Opus encoder runs on the capture thread. More: that many worker threads "
+             "encode, seal and write the recordings while the capture thread parses, with a "
+             "bounded backlog (greffier_encoder_queue_frames in /metrics). Takes a restart."},
 
     {"vault", "seal_interval", &t_seconds, AT(seal_interval_s), .min = 1, .max = 3600,
      .def = "5",

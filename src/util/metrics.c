@@ -89,6 +89,9 @@ void metrics_write_capture(FILE *out, const struct counters *c, const struct pip
     metrics_family(out, "greffier_encoder_backlog_seconds", "gauge",
                    "How far the newest packet handled is behind the wall clock");
     fprintf(out, "greffier_encoder_backlog_seconds %.3f\n", st->backlog_s);
+    metrics_family(out, "greffier_encoder_queue_frames", "gauge",
+                   "Audio frames waiting for the encoder threads ([media] encoder_threads)");
+    fprintf(out, "greffier_encoder_queue_frames %" PRIu64 "\n", st->encoder_queue);
     metrics_family(out, "greffier_capture_snapshot_timestamp_seconds", "gauge",
                    "Wall-clock time at which the capture process wrote these values");
     fprintf(out, "greffier_capture_snapshot_timestamp_seconds %.3f\n", (double)now / 1e6);
