@@ -2,7 +2,8 @@
 # serve_live.sh - `greffier serve`: capture and the web interface in one process, live.
 #
 # Two private network namespaces joined by a veth pair (10.215.0.0/30); serve captures on
-# the UAS side and listens on 0.0.0.0 there; SIPp places calls with PCMA audio across
+# the UAS side (with 2 encoder threads: live_capture.sh covers the default of one) and
+# listens on 0.0.0.0 there; SIPp places calls with PCMA audio across
 # (the UAS echoes it).  Checked, in order:
 #   1. no packet on the interface for [alarms] no_packets (2 s here): the alarm
 #      no_packets:IFACE is raised and shows in GET /metrics (text format 0.0.4, parsed
@@ -50,6 +51,8 @@ user = root
 listen = 0.0.0.0:$PORT
 allow_plain_non_loopback = yes
 metrics_token = $TOKEN
+[media]
+encoder_threads = 2
 [alarms]
 no_packets = 2s
 [log]
