@@ -8,8 +8,9 @@
  * its lanes' jobs first in, first out.
  *
  * Backlog: at most max_frames frames (ENCODER_QUEUE_FRAMES in the daemon) wait in all the
- * lanes together.  When it is full the pipeline thread waits for room (counted as encoder_backlog_waits): a burst is
- * absorbed by this queue, then by the kernel's capture ring, and is never dropped here.
+ * lanes together.  When it is full the pipeline thread waits for room (counted as
+ * encoder_backlog_waits): a burst is absorbed by this queue, then by the kernel's capture ring, and
+ * is never dropped here.
  *
  * Ownership and threads: a lane's writer (and its sink) belongs to the worker from
  * encoder_lane_new() until encoder_lane_drain() returns; only then may the pipeline
@@ -42,8 +43,7 @@ size_t encoder_pool_queued(struct encoder_pool *p);
 struct encoder_lane *encoder_lane_new(struct encoder_pool *p, struct ogg_opus_writer *w);
 /* Queues n samples per channel (NULL: digital silence), copied.  -1 once an earlier frame
  * of the lane failed to encode or be written (the frame is then not queued). */
-int encoder_lane_push(struct encoder_lane *l, const int16_t *left, const int16_t *right,
-                      size_t n);
+int encoder_lane_push(struct encoder_lane *l, const int16_t *left, const int16_t *right, size_t n);
 void encoder_lane_set_complexity(struct encoder_lane *l, unsigned complexity);
 /* Waits until every queued job of the lane is done; -1 when one of them failed. */
 int encoder_lane_drain(struct encoder_lane *l);

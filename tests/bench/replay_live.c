@@ -77,8 +77,8 @@ int main(int argc, char **argv)
     double wall = (double)(now_ns() - start) / 1e9, span = (double)capture_ns / 1e9;
     printf("sent %llu packets in %.2f s (capture %.2f s, speed %.2f), late max %.1f ms, "
            ">10ms %llu, failed %llu\n",
-           (unsigned long long)sent, wall, span, wall > 0 ? span / wall : 0,
-           (double)max_late / 1e6, (unsigned long long)late10, (unsigned long long)failed);
+           (unsigned long long)sent, wall, span, wall > 0 ? span / wall : 0, (double)max_late / 1e6,
+           (unsigned long long)late10, (unsigned long long)failed);
     if (rc == PCAP_ERROR)
         fprintf(stderr, "replay_live: %s: %s\n", argv[3], pcap_geterr(in));
     pcap_close(in);

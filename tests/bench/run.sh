@@ -242,9 +242,10 @@ PY
     done
 }
 
-# live LEVELS...: greffier capture on one end of a veth pair between two namespaces while
-# replay_live (or tcpreplay) replays a generated G.711 capture of C concurrent calls into the other end at
-# its recorded speed, for each C in LIVE_LEVELS.  Per level: the drops (kernel, interface,
+# live: greffier capture on one end of a veth pair between two namespaces while
+# replay_live (or tcpreplay) replays a generated G.711 capture of C concurrent calls into
+# the other end at its recorded speed, for each C in LIVE_LEVELS and each encoder_threads
+# value in LIVE_THREADS.  Per level: the drops (kernel, interface,
 # greffier's own, from the daemon's last line), whether every packet reached greffier,
 # the CPU the daemon used (/proc/PID/stat utime+stime over the replay) per concurrent
 # call, and the largest backlog and lowest Opus complexity its snapshot showed.  Stops

@@ -2,8 +2,8 @@
  * test_encoder_pool.c - the encoder threads ([media] encoder_threads): several calls'
  * frames encoded on 3 workers through a backlog of 4 frames give the same Ogg bytes as
  * the same frames encoded in order on this thread, complexity changes included; a full
- * backlog makes the producer wait (counted), never drops; a writer whose sink fails makes the lane fail (push and
- * drain say so) without touching the other lanes.
+ * backlog makes the producer wait (counted), never drops; a writer whose sink fails
+ * makes its lane fail (push and drain say so) without touching the other lanes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +39,12 @@ static int buf_write(void *user, const uint8_t *data, size_t len)
 
 static struct ogg_opus_writer *writer(struct buf *b, uint32_t serial)
 {
-    struct ogg_opus_settings st = {.sample_rate = 8000, .bitrate = 12000, .frame_ms = 60,
-                                   .complexity = 0, .serial = serial, .comments = {NULL}};
+    struct ogg_opus_settings st = {.sample_rate = 8000,
+                                   .bitrate = 12000,
+                                   .frame_ms = 60,
+                                   .complexity = 0,
+                                   .serial = serial,
+                                   .comments = {NULL}};
     struct byte_sink sink = {.write = buf_write, .user = b};
     char err[256];
     return ogg_opus_writer_new(&st, &sink, err, sizeof(err));
@@ -91,7 +95,8 @@ static void test_same_bytes(void)
         CHECK_INT(ogg_opus_writer_finish(wp[l]), 0);
         CHECK(direct[l].len > 1000);
         CHECK_INT(pooled[l].len, direct[l].len);
-        CHECK(pooled[l].len == direct[l].len && memcmp(pooled[l].p, direct[l].p, direct[l].len) == 0);
+        CHECK(pooled[l].len == direct[l].len &&
+              memcmp(pooled[l].p, direct[l].p, direct[l].len) == 0);
         ogg_opus_writer_free(wd[l]);
         ogg_opus_writer_free(wp[l]);
         free(direct[l].p);
