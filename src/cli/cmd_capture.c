@@ -313,13 +313,15 @@ int daemon_main(struct cli *cli, bool with_web, const char *listen)
                 "capture: %s is not writable by uid %u: recordings will fail (chown it to the "
                 "daemon's user)",
                 cli->cfg.data_dir, (unsigned)getuid());
+    /* Before any thread starts (encoder workers, web server): they inherit the mask, so
+     * only this loop's ppoll sees the signals. */
+    setup_signals(d);
     d->p = pipeline_new(&cli->cfg, d->ix, &d->counters);
     d->alarms = alarm_watch_new(d->ix, &cli->cfg, mono_ms());
     if (!d->p || !d->alarms) {
         log_msg(LOG_ERR, "capture: out of memory");
         goto out;
     }
-    setup_signals(d); /* before the web server's threads start: they inherit the mask */
     if (with_web) {
         d->web = http_start(&cli->cfg, listen, err, sizeof(err));
         if (!d->web) {
