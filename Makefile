@@ -98,7 +98,7 @@ tests: $(BUILD)/greffier $(UNIT_BIN) $(FUZZ_BIN) $(BENCH_BIN)
 BUILD_DEBS := build-essential pkg-config libpcap-dev libsofia-sip-ua-dev libsqlite3-dev \
 	libssl-dev libopus-dev libogg-dev libsndfile1-dev libsrtp2-dev libspandsp-dev libbcg729-dev \
 	libmicrohttpd-dev zlib1g-dev clang
-TEST_DEBS := sip-tester baresip-core tshark tcpdump iproute2 python3 sox opus-tools systemd cppcheck groff chromium nodejs
+TEST_DEBS := sip-tester baresip-core tshark tcpdump tcpreplay iproute2 python3 sox opus-tools systemd cppcheck groff chromium nodejs
 deps:
 	@missing=""; for p in $(BUILD_DEBS) $(TEST_DEBS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

@@ -45,6 +45,11 @@ const char *capture_live_filter(const struct capture_live *cl);
 int capture_live_poll(struct capture_live *cl, struct pipeline *p, int timeout_ms,
                       const sigset_t *sigmask, char *err, size_t errsize);
 
+/* The handles, by index 0..count-1: interface name, packets read from it so far. */
+size_t capture_live_count(const struct capture_live *cl);
+const char *capture_live_name(const struct capture_live *cl, size_t i);
+uint64_t capture_live_packets(const struct capture_live *cl, size_t i);
+
 /* Kernel statistics since the previous call, summed over the handles, added to the
  * drop_kernel and drop_interface counters.  pcap_stats() values are cumulative since
  * activation (and 32 bits wide): the deltas are what is added. */

@@ -128,6 +128,7 @@ struct config {
     unsigned opus_complexity;   /* 0..10, default 0 */
     unsigned jitter_window_ms;  /* how long audio waits for late packets, default 500 */
     unsigned reorder_slots;     /* packets held per stream to undo reordering, default 16 */
+    unsigned encoder_threads;   /* 1: encode on the pipeline thread; more: worker threads */
 
     /* [vault] */
     unsigned seal_interval_s; /* fdatasync of a recording at least this often, default 5 */
@@ -140,13 +141,18 @@ struct config {
     unsigned http_session_idle_s;       /* default 30 min */
     unsigned http_session_max_s;        /* default 12 h */
     unsigned http_max_connections;      /* default 64 */
-    char http_metrics_token[128];       /* empty: /metrics is not served */
+    char http_metrics_token[128];       /* /metrics beyond loopback; empty: loopback only */
 
     /* [daemon] */
     char user[64]; /* account the daemon switches to when started as root, default greffier */
 
     /* [log] */
     int log_level; /* syslog priority, default LOG_INFO */
+
+    /* [alarms] (alarm.h; the web banner and /metrics show them) */
+    unsigned alarm_no_packets_s; /* an interface silent this long, default 5 min */
+    unsigned alarm_drops_min;    /* drops per stats interval that raise "drops", 0: off */
+    unsigned alarm_one_way_s;    /* answered this long with one direction silent, default 10 */
 
     /* [rules] */
     char rules_timezone[64]; /* TZ database name; empty: the system's local time */

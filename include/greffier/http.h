@@ -10,6 +10,7 @@
 #define GREFFIER_HTTP_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "greffier/config.h"
 
@@ -20,6 +21,15 @@ struct http_server;
  * address without TLS unless allow_plain_non_loopback.  NULL with err set on failure. */
 struct http_server *http_start(const struct config *cfg, const char *listen, char *err,
                                size_t errsize);
+/* `greffier serve`: /metrics writes the capture counters with write(user, out), called
+ * from request threads (write must take its own lock), instead of reading the capture
+ * process's snapshot file.  Set once, right after http_start; src must outlive srv. */
+struct http_capture_metrics {
+    void (*write)(void *user, FILE *out);
+    void *user;
+};
+void http_set_capture_metrics(struct http_server *srv, struct http_capture_metrics *src);
+
 /* Stops accepting, waits for the requests in flight, closes the index. */
 void http_stop(struct http_server *srv);
 

@@ -187,4 +187,8 @@ long index_show_call_ext(struct index *ix, int64_t call_rowid, FILE *out,
  * number, -1 on error. */
 long index_list_unmatched_streams(struct index *ix, FILE *out);
 
+/* Writes the index's families of /metrics (metrics.h): calls by status, recordings
+ * stored, purges by reason, alarms.  0, or -1 (logged). */
+int index_write_metrics(struct index *ix, FILE *out);
+
 #endif

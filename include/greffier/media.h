@@ -69,6 +69,8 @@ int media_on_demand_request(struct media *m, struct call *c, const char *action,
 /* A DTMF key sent in a SIP INFO by the caller's side (from_caller) or the callee's: a
  * "dtmf" event of the call, and a key of the on-demand codes. */
 void media_sip_dtmf(struct media *m, struct call *c, bool from_caller, char key, pkt_time_t ts);
+/* Frames waiting for the encoder threads ([media] encoder_threads > 1), 0 without them. */
+size_t media_encoder_queue(struct media *m);
 
 /* End of input: hands every unmatched stream to fn. */
 void media_drain_unmatched(struct media *m,

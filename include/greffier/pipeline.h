@@ -16,6 +16,7 @@
 #include "greffier/counters.h"
 #include "greffier/index.h"
 #include "greffier/packet.h"
+#include "greffier/sip_msg.h"
 
 struct pipeline;
 
@@ -29,6 +30,19 @@ void pipeline_frame(struct pipeline *p, int linktype, pkt_time_t ts, const uint8
  * when the wire goes quiet, and commits stored calls at most once a second so that
  * readers see them and a crash loses at most that second. */
 void pipeline_idle(struct pipeline *p, pkt_time_t wall_now);
+/* What the pipeline holds now, beside the counters (for /metrics and the snapshot the
+ * capture process publishes).  SIP messages are counted by method: requests by their
+ * method, responses by their CSeq method. */
+enum { PIPELINE_SIP_METHODS = SIPM_PUBLISH + 1 };
+struct pipeline_stats {
+    uint64_t calls_active;     /* dialogs being tracked */
+    unsigned encoder_complexity; /* the Opus complexity in use (lowered under backlog) */
+    double backlog_s;          /* how far the newest packet handled is behind the wall clock */
+    uint64_t encoder_queue;    /* frames waiting for the encoder threads */
+    uint64_t sip_requests[PIPELINE_SIP_METHODS], sip_responses[PIPELINE_SIP_METHODS];
+};
+void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *out);
+
 /* A capture file could not be read to its end. */
 void pipeline_count_read_error(struct pipeline *p);
 /* Commits the index writes batched so far (before a purge, which needs its own

@@ -35,6 +35,7 @@ struct handle {
     pcap_t *pc;
     int linktype;
     bool pending; /* the last batch was full: more is waiting, read it without polling */
+    uint64_t packets; /* read from this handle since it was opened (alarm no_packets) */
     char name[64];
     /* pcap_stats() values at the previous reading: they are cumulative since activation
      * and 32 bits wide, so deltas are taken modulo 2^32. */
@@ -228,9 +229,25 @@ int capture_live_poll(struct capture_live *cl, struct pipeline *p, int timeout_m
             return -1;
         }
         h->pending = got >= BATCH;
+        h->packets += (uint64_t)got;
         total += got;
     }
     return total;
+}
+
+size_t capture_live_count(const struct capture_live *cl)
+{
+    return cl->n;
+}
+
+const char *capture_live_name(const struct capture_live *cl, size_t i)
+{
+    return cl->h[i].name;
+}
+
+uint64_t capture_live_packets(const struct capture_live *cl, size_t i)
+{
+    return cl->h[i].packets;
 }
 
 void capture_live_stats(struct capture_live *cl, struct counters *c, struct capture_drops *delta)

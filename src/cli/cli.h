@@ -48,6 +48,14 @@ struct index *cli_open_index(struct cli *cli);
  * start of import and capture, once the index is open. */
 void cli_recover_recordings(struct cli *cli);
 
+/* SIGHUP (reload.c): re-reads cli->cfg's file; applies the log level and the [alarms]
+ * thresholds to cli->cfg, logs every other changed key as needing a restart. */
+void cli_reload(struct cli *cli);
+
+/* The capture daemon (cmd_capture.c): `greffier capture`, and `greffier serve` with the
+ * web server in the same process when with_web (listen: NULL for [http] listen). */
+int daemon_main(struct cli *cli, bool with_web, const char *listen);
+
 /* A call ID as `greffier calls` shows it: decimal digits only, > 0. */
 bool cli_parse_call_id(const char *s, int64_t *out);
 

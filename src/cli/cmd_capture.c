@@ -13,13 +13,21 @@
  *
  * Signals (blocked outside ppoll, so none is lost between two waits): SIGTERM and SIGINT
  * stop the capture, finish every call in progress marked interrupted, commit and exit 0;
- * SIGHUP re-reads the configuration file and logs what changed: the log level applies
- * at once, every other change is reported as needing a restart.
+ * SIGHUP re-reads the configuration file (reload.c): the log level and the [alarms]
+ * thresholds apply at once, every other change is reported as needing a restart.
  *
- * `greffier serve` (capture and the web server in one process) will reuse daemon_run()
- * with the web server's descriptors added to the same loop; it is not in this build.
+ * Every stats_interval the loop also judges the alarms (alarm_watch.h) and publishes the
+ * counters for /metrics (metrics.h: DATA/run/capture.prom).
+ *
+ * `greffier serve` is this daemon with the web server started in the same process
+ * (http.h: its own threads, after the privilege drop and with the signals already
+ * blocked so that only this loop sees them); /metrics then reads the counters from here.
+ * It holds the private key in the process that parses packets: for the demo and small
+ * sites only (docs/ADMIN.md).  On SIGTERM the capture stops and every call is sealed
+ * before the web server stops.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +36,14 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "greffier/alarm.h"
+#include "greffier/alarm_watch.h"
 #include "greffier/capture_live.h"
 #include "greffier/clock.h"
+#include "greffier/http.h"
 #include "greffier/index.h"
 #include "greffier/log.h"
+#include "greffier/metrics.h"
 #include "greffier/ondemand.h"
 #include "greffier/pipeline.h"
 #include "greffier/privdrop.h"
@@ -69,6 +81,16 @@ struct daemon {
     uint64_t unlogged_kernel, unlogged_iface;
     int64_t drops_logged_at; /* monotonic ms, 0 when never */
     long purged_day;         /* the day of the last daily purge (retention_daily) */
+
+    struct alarm_watch *alarms;
+
+    /* serve: the web server of this process, and the copy of the counters its request
+     * threads read for /metrics (under snap_lock, refreshed at every turn of the loop). */
+    struct http_server *web;
+    pthread_mutex_t snap_lock;
+    struct counters snap;
+    struct pipeline_stats snap_stats;
+    struct http_capture_metrics live;
 };
 
 static int64_t mono_ms(void)
@@ -142,74 +164,37 @@ static void log_summary(struct daemon *d)
     d->at_summary = *c;
 }
 
-/* ---- SIGHUP: reload ------------------------------------------------------------------- */
+/* ---- /metrics ---------------------------------------------------------------------------- */
 
-struct reload {
-    struct config *running;
-    const struct config *fresh;
-    unsigned changes;
-};
-
-static void on_changed(void *user, const char *section, const char *key)
+/* Refreshes the copy the web threads read (serve) and, when to_file, the snapshot the
+ * web process reads (capture). */
+static void publish(struct daemon *d, bool to_file)
 {
-    struct reload *r = user;
-    r->changes++;
-    if (strcmp(section, "log") == 0 && strcmp(key, "level") == 0) {
-        r->running->log_level = r->fresh->log_level;
-        log_set_level(r->fresh->log_level);
-        log_msg(LOG_NOTICE, "reload: [log] level changed: applied");
-    } else {
-        log_msg(LOG_NOTICE, "reload: [%s] %s changed: needs a restart", section, key);
+    struct pipeline_stats st;
+    pipeline_get_stats(d->p, &st);
+    if (d->web) {
+        pthread_mutex_lock(&d->snap_lock);
+        d->snap = d->counters;
+        d->snap_stats = st;
+        pthread_mutex_unlock(&d->snap_lock);
     }
+    char err[512];
+    if (to_file && metrics_snapshot_write(d->cli->cfg.data_dir, &d->counters, &st, clock_now(),
+                                          err, sizeof(err)) != 0)
+        log_limited(LOG_WARNING, "metrics: snapshot not written: %s", err);
 }
 
-/* Logs each line of a config_load() error report at LOG_ERR. */
-static void log_lines(char *text)
+/* http_capture_metrics.write, on a web request thread. */
+static void write_live_metrics(void *user, FILE *out)
 {
-    for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-        nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        log_msg(LOG_ERR, "reload: %s", line);
-    }
-}
-
-static void reload(struct daemon *d)
-{
-    struct config *running = &d->cli->cfg;
-    if (running->path[0] == '\0') {
-        log_msg(LOG_NOTICE, "reload: started without a configuration file, nothing to read");
-        return;
-    }
-    struct config *fresh = malloc(sizeof(*fresh));
-    char *report = NULL;
-    size_t report_len = 0;
-    FILE *errs = open_memstream(&report, &report_len);
-    if (!fresh || !errs) {
-        log_msg(LOG_ERR, "reload: out of memory");
-        free(fresh);
-        if (errs)
-            fclose(errs);
-        free(report);
-        return;
-    }
-    int errors = config_load(fresh, running->path, errs);
-    fclose(errs);
-    if (errors) {
-        log_lines(report);
-        log_msg(LOG_ERR, "reload: %s is invalid (%d error%s): keeping the running configuration",
-                running->path, errors, errors == 1 ? "" : "s");
-    } else {
-        /* -d on the command line still wins over the file. */
-        if (d->cli->data_dir)
-            snprintf(fresh->data_dir, sizeof(fresh->data_dir), "%s", running->data_dir);
-        struct reload r = {.running = running, .fresh = fresh};
-        config_diff(running, fresh, on_changed, &r);
-        log_msg(LOG_NOTICE, "reload: %s read, %u setting%s changed", running->path, r.changes,
-                r.changes == 1 ? "" : "s");
-    }
-    free(report);
-    free(fresh);
+    struct daemon *d = user;
+    struct counters c;
+    struct pipeline_stats st;
+    pthread_mutex_lock(&d->snap_lock);
+    c = d->snap;
+    st = d->snap_stats;
+    pthread_mutex_unlock(&d->snap_lock);
+    metrics_write_capture(out, &c, &st, clock_now());
 }
 
 /* ---- start-up and loop ------------------------------------------------------------------ */
@@ -265,10 +250,15 @@ static int run_loop(struct daemon *d)
         now = mono_ms();
         if (reload_requested) {
             reload_requested = 0;
-            reload(d);
+            cli_reload(d->cli);
         }
-        if (now >= next_stats) {
+        for (size_t i = 0; i < capture_live_count(d->cl); i++)
+            alarm_watch_interface(d->alarms, i, capture_live_name(d->cl, i),
+                                  capture_live_packets(d->cl, i), now);
+        bool stats_due = now >= next_stats;
+        if (stats_due) {
             read_stats(d, now);
+            alarm_watch_interval(d->alarms, &d->counters, cfg->stats_interval_s);
             next_stats = now + (int64_t)cfg->stats_interval_s * 1000;
         }
         bool enospc = pipeline_disk_full_seen(d->p); /* a write failed: check now */
@@ -277,6 +267,8 @@ static int run_loop(struct daemon *d)
             bool more = retention_step(d, enospc);
             next_retention = mono_ms() + (more ? 0 : RETENTION_EVERY_S * 1000);
         }
+        if (stats_due || d->web)
+            publish(d, stats_due);
         if (now >= next_summary) {
             log_summary(d);
             next_summary = now + SUMMARY_EVERY_S * 1000;
@@ -300,25 +292,15 @@ static void log_privileges(void)
             (unsigned)getuid(), (unsigned)getgid(), caps.eff, caps.prm);
 }
 
-int cmd_capture(struct cli *cli, int argc, char **argv)
+int daemon_main(struct cli *cli, bool with_web, const char *listen)
 {
-    int first = cli_parse_common(cli, argc, argv, "[-c FILE] [-d DIR] capture");
-    if (first < 0)
-        return first == -2 ? EXIT_OK : EXIT_USAGE;
-    if (first < argc) {
-        cli_usage_error("capture: unexpected argument \"%s\"", argv[first]);
-        return EXIT_USAGE;
-    }
-    int rc = cli_load_config(cli);
-    if (rc != EXIT_OK)
-        return rc;
-
     struct daemon *d = calloc(1, sizeof(*d));
     if (!d) {
         log_msg(LOG_ERR, "capture: out of memory");
         return EXIT_FAIL;
     }
     d->cli = cli;
+    pthread_mutex_init(&d->snap_lock, NULL);
     char err[1024];
     int status = EXIT_FAIL;
 
@@ -336,12 +318,15 @@ int cmd_capture(struct cli *cli, int argc, char **argv)
     }
     log_privileges();
     /* As the daemon's user, who must read the key at each recording: fail at start
-     * rather than at every call. */
+     * rather than at every call, and say so where the admin looks (the alarm). */
     struct vault_pubkey *pk = vault_load_newest_pubkey(cli->cfg.data_dir, err, sizeof(err));
     if (!pk) {
         log_msg(LOG_ERR, "capture: %s", err);
+        alarm_raise(d->ix, ALARM_KEY_PUBLIC, ALARM_ERROR,
+                    "the public key cannot be read, the capture daemon cannot start: %s", err);
         goto out;
     }
+    alarm_clear(d->ix, ALARM_KEY_PUBLIC);
     log_msg(LOG_INFO, "capture: recordings sealed for key %u", vault_pubkey_id(pk));
     vault_pubkey_free(pk);
     cli_recover_recordings(cli);
@@ -352,12 +337,25 @@ int cmd_capture(struct cli *cli, int argc, char **argv)
                 "capture: %s is not writable by uid %u: recordings will fail (chown it to the "
                 "daemon's user)",
                 cli->cfg.data_dir, (unsigned)getuid());
+    /* Before any thread starts (encoder workers, web server): they inherit the mask, so
+     * only this loop's ppoll sees the signals. */
+    setup_signals(d);
     d->p = pipeline_new(&cli->cfg, d->ix, &d->counters);
-    if (!d->p) {
+    d->alarms = alarm_watch_new(d->ix, &cli->cfg, mono_ms());
+    if (!d->p || !d->alarms) {
         log_msg(LOG_ERR, "capture: out of memory");
         goto out;
     }
-    setup_signals(d);
+    if (with_web) {
+        d->web = http_start(&cli->cfg, listen, err, sizeof(err));
+        if (!d->web) {
+            log_msg(LOG_ERR, "http: %s", err);
+            goto out;
+        }
+        d->live = (struct http_capture_metrics){.write = write_live_metrics, .user = d};
+        publish(d, false);
+        http_set_capture_metrics(d->web, &d->live);
+    }
 
     log_msg(LOG_NOTICE, "capture: capturing on %s, data in %s", capture_live_names(d->cl),
             cli->cfg.data_dir);
@@ -383,8 +381,29 @@ int cmd_capture(struct cli *cli, int argc, char **argv)
 out:
     pipeline_finish(d->p, true);
     capture_live_close(d->cl);
+    if (d->web) {
+        log_msg(LOG_NOTICE, "http: stopping");
+        http_stop(d->web); /* after every call is sealed: its requests are in flight */
+    }
+    alarm_watch_free(d->alarms);
     if (d->ix)
         index_close(d->ix);
+    pthread_mutex_destroy(&d->snap_lock);
     free(d);
     return status;
+}
+
+int cmd_capture(struct cli *cli, int argc, char **argv)
+{
+    int first = cli_parse_common(cli, argc, argv, "[-c FILE] [-d DIR] capture");
+    if (first < 0)
+        return first == -2 ? EXIT_OK : EXIT_USAGE;
+    if (first < argc) {
+        cli_usage_error("capture: unexpected argument \"%s\"", argv[first]);
+        return EXIT_USAGE;
+    }
+    int rc = cli_load_config(cli);
+    if (rc != EXIT_OK)
+        return rc;
+    return daemon_main(cli, false, NULL);
 }

@@ -1,8 +1,12 @@
 /*
- * cmd_serve.c - `greffier -d DIR serve --no-capture [--listen ADDR:PORT]` and its alias
- * `greffier web [--listen ADDR:PORT]`: the web interface alone (http.h), until SIGTERM
- * or SIGINT.  The capture daemon is `greffier capture`; running both in one process
- * (`serve` without --no-capture) is not implemented yet and is refused.
+ * cmd_serve.c - `greffier [-c FILE] [-d DIR] serve [--no-capture] [--listen ADDR:PORT]`
+ * and its alias `greffier web [--listen ADDR:PORT]`.
+ *
+ * `serve` runs the capture daemon and the web interface in one process (daemon_main in
+ * cmd_capture.c): for the demo and small sites, since the process that parses packets
+ * then also holds the private key.  `serve --no-capture` and `web` run the web interface
+ * alone (http.h) until SIGTERM or SIGINT, beside `greffier capture`; SIGHUP re-reads the
+ * configuration (the log level applies, the rest needs a restart).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -14,9 +18,9 @@
 #include "greffier/log.h"
 #include "greffier/sdnotify.h"
 
-#define SERVE_USAGE "[-d DIR] serve --no-capture [--listen ADDR:PORT]"
+#define SERVE_USAGE "[-c FILE] [-d DIR] serve [--no-capture] [--listen ADDR:PORT]"
 
-static int run(struct cli *cli, int argc, char **argv, bool need_no_capture, const char *usage)
+static int run(struct cli *cli, int argc, char **argv, bool capture_by_default, const char *usage)
 {
     static const struct option opts[] = {
         {"no-capture", no_argument, NULL, 'n'},
@@ -25,7 +29,7 @@ static int run(struct cli *cli, int argc, char **argv, bool need_no_capture, con
         {NULL, 0, NULL, 0},
     };
     const char *listen = NULL;
-    bool no_capture = !need_no_capture;
+    bool no_capture = !capture_by_default;
     int ch;
     int status;
     while ((ch = cli_getopt(cli, argc, argv, "", opts, usage, &status)) != -1) {
@@ -44,15 +48,11 @@ static int run(struct cli *cli, int argc, char **argv, bool need_no_capture, con
         cli_usage_error("%s: unexpected argument \"%s\"", argv[0], argv[optind]);
         return EXIT_USAGE;
     }
-    if (!no_capture) {
-        cli_usage_error("serve: capture and web in one process is not available yet: run "
-                        "`greffier capture` and `greffier serve --no-capture` (or `greffier "
-                        "web`) side by side");
-        return EXIT_USAGE;
-    }
     int rc = cli_load_config(cli);
     if (rc != EXIT_OK)
         return rc;
+    if (!no_capture)
+        return daemon_main(cli, true, listen);
 
     /* Blocked before the server's threads start, so they inherit the mask and only
      * sigwait() below sees the signals. */
@@ -75,7 +75,7 @@ static int run(struct cli *cli, int argc, char **argv, bool need_no_capture, con
         int sig = 0;
         if (sigwait(&set, &sig) != 0 || sig != SIGHUP)
             break;
-        log_msg(LOG_NOTICE, "http: SIGHUP: the configuration is read at start only");
+        cli_reload(cli);
     }
     sdnotify("STOPPING=1");
     log_msg(LOG_NOTICE, "http: stopping");
@@ -90,5 +90,5 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 
 int cmd_web(struct cli *cli, int argc, char **argv)
 {
-    return run(cli, argc, argv, false, "[-d DIR] web [--listen ADDR:PORT]");
+    return run(cli, argc, argv, false, "[-c FILE] [-d DIR] web [--listen ADDR:PORT]");
 }

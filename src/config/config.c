@@ -793,6 +793,10 @@ static const struct keyword keywords[] = {
              "packets are counted as late and left out."},
     {"media", "reorder_slots", &t_uint, AT(reorder_slots), .min = 2, .max = 256, .def = "16",
      .help = "RTP packets held per stream to put reordered packets back in sequence."},
+    {"media", "encoder_threads", &t_uint, AT(encoder_threads), .min = 1, .max = 64, .def = "1",
+     .help = "1: the Opus encoder runs on the capture thread. More: that many worker threads "
+             "encode, seal and write the recordings while the capture thread parses, with a "
+             "bounded backlog (greffier_encoder_queue_frames in /metrics). Takes a restart."},
 
     {"vault", "seal_interval", &t_seconds, AT(seal_interval_s), .min = 1, .max = 3600, .def = "5",
      .help = "Recordings are sealed in 4 KiB chunks (about 2.7 s of audio at 12 kbit/s), each "
@@ -819,8 +823,8 @@ static const struct keyword keywords[] = {
     {"http", "max_connections", &t_uint, AT(http_max_connections), .min = 1, .max = 10000,
      .def = "64", .help = "Connections the web interface accepts at once."},
     {"http", "metrics_token", &t_string, AT(http_metrics_token), .def = "",
-     .help = "Bearer token that a scraper must send to read /metrics; empty: /metrics is "
-             "not served."},
+     .help = "/metrics is served to loopback peers; from any other address only with "
+             "\"Authorization: Bearer\" and this token. Empty: loopback peers only."},
 
     {"daemon", "user", &t_path, AT(user), .def = "greffier",
      .help = "Account that `greffier capture` switches to once its capture sockets are open, "
@@ -830,6 +834,20 @@ static const struct keyword keywords[] = {
 
     {"log", "level", &t_log_level, AT(log_level), .def = "info",
      .help = "Most verbose syslog priority written to the journal."},
+
+    {"alarms", "no_packets", &t_seconds, AT(alarm_no_packets_s), .min = 1, .max = 86400,
+     .def = "5m",
+     .help = "Raise the alarm no_packets:INTERFACE when a capture interface has seen no "
+             "packet for this long (a mirror port unplugged or reconfigured)."},
+    {"alarms", "drops", &t_uint, AT(alarm_drops_min), .min = 0, .max = 1000000000, .def = "1",
+     .help = "Raise the alarm drops when at least this many packets or messages were "
+             "dropped (kernel, interface or greffier) between two stats_interval readings; "
+             "0 turns it off. It clears after an interval without drops."},
+    {"alarms", "one_way_audio", &t_seconds, AT(alarm_one_way_s), .min = 1, .max = 86400,
+     .def = "10",
+     .help = "A call answered for longer than this with audio in one direction only counts "
+             "as one-way audio (NAT or firewall trouble); the alarm one_way_audio gives the "
+             "count of the last hour."},
 
     {"rules", "timezone", &t_timezone, AT(rules_timezone), .def = "",
      .help = "Time zone in which the days and hours of the [rule NAME] sections are read; "

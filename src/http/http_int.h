@@ -21,6 +21,7 @@ struct index;
 enum {
     HTTP_BODY_MAX = 64 * 1024,
     SESSION_TOKEN_HEX = 64, /* 256 random bits */
+    HTTP_STATUS_MAX = 600,  /* status codes counted for /metrics: 100..599 */
     CSRF_HEX = 64,
 };
 
@@ -38,7 +39,18 @@ struct http_server {
     struct session_store *sessions;
     struct login_throttle *throttle;
     char *tls_cert_pem, *tls_key_pem;
+    /* /metrics: responses by status code (atomic), and the capture counters of this
+     * process under `greffier serve` (NULL: read the capture process's snapshot). */
+    uint64_t requests_by_code[HTTP_STATUS_MAX];
+    struct http_capture_metrics *capture_metrics;
 };
+
+/* key_check.c: raises key_unreadable:private when the newest private recording key
+ * cannot be read, clears it when it can; true when readable. */
+bool http_check_private_key(struct http_server *srv);
+
+/* Counts a response for /metrics; every MHD_queue_response goes with one. */
+void http_count_status(struct http_server *srv, unsigned status);
 
 /* What a handler knows of the session (a copy: the store may expire it meanwhile). */
 struct session_view {
@@ -109,7 +121,7 @@ int json_body_string(const char *body, size_t len, const char *key, char *out, s
 /* routes */
 route_fn route_login, route_logout, route_me;
 route_fn route_calls, route_call, route_call_audio, route_call_peaks;
-route_fn route_healthz, route_audit;
+route_fn route_healthz, route_audit, route_metrics;
 route_fn route_export;
 route_fn route_tag_add, route_tag_remove, route_note_add, route_note_remove, route_alarms;
 route_fn route_calls_live, route_call_keep, route_call_discard, route_call_malicious;

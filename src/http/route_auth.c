@@ -51,6 +51,7 @@ static enum MHD_Result reply_identity(struct http_req *rq, const struct session_
         MHD_add_response_header(resp, "Set-Cookie", cookie);
     enum MHD_Result r = MHD_queue_response(rq->conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
+    http_count_status(rq->srv, MHD_HTTP_OK);
     return r;
 }
 
@@ -131,6 +132,7 @@ enum MHD_Result route_logout(struct http_req *rq)
                             "greffier_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     enum MHD_Result r = MHD_queue_response(rq->conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
+    http_count_status(rq->srv, MHD_HTTP_OK);
     return r;
 }
 

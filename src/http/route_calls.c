@@ -433,6 +433,7 @@ enum MHD_Result route_call_audio(struct http_req *rq)
     if (!a->rs) {
         free(a);
         log_msg(LOG_ERR, "http: replay of call %s: %s", target, err);
+        http_check_private_key(rq->srv);
         return http_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "recording_unreadable",
                                 "the recording cannot be read (see the server log)", NULL);
     }
@@ -453,6 +454,7 @@ enum MHD_Result route_call_audio(struct http_req *rq)
         MHD_add_response_header(resp, "Accept-Ranges", "bytes");
         enum MHD_Result res = MHD_queue_response(rq->conn, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp);
         MHD_destroy_response(resp);
+        http_count_status(rq->srv, MHD_HTTP_RANGE_NOT_SATISFIABLE);
         return res;
     }
     a->first = first;
@@ -475,5 +477,6 @@ enum MHD_Result route_call_audio(struct http_req *rq)
     }
     enum MHD_Result res = MHD_queue_response(rq->conn, status, resp);
     MHD_destroy_response(resp);
+    http_count_status(rq->srv, status);
     return res;
 }

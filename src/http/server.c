@@ -51,6 +51,7 @@ struct route {
 
 static const struct route routes[] = {
     {"GET", "/healthz", route_healthz, 0},
+    {"GET", "/metrics", route_metrics, 0}, /* loopback or Bearer token: route_metrics.c */
     {"POST", "/api/login", route_login, 0},
     {"POST", "/api/logout", route_logout, ROLES_ANY},
     {"GET", "/api/me", route_me, ROLES_ANY},
@@ -105,7 +106,8 @@ void http_security_headers(struct MHD_Response *resp, bool api)
 
 static bool is_api(const char *url)
 {
-    return strncmp(url, "/api/", 5) == 0 || strcmp(url, "/healthz") == 0;
+    return strncmp(url, "/api/", 5) == 0 || strcmp(url, "/healthz") == 0 ||
+           strcmp(url, "/metrics") == 0;
 }
 
 enum MHD_Result http_reply(struct http_req *rq, unsigned status, const char *type, char *body,
@@ -123,7 +125,19 @@ enum MHD_Result http_reply(struct http_req *rq, unsigned status, const char *typ
         MHD_add_response_header(resp, "Content-Type", type);
     enum MHD_Result r = MHD_queue_response(rq->conn, status, resp);
     MHD_destroy_response(resp);
+    http_count_status(rq->srv, status);
     return r;
+}
+
+void http_count_status(struct http_server *srv, unsigned status)
+{
+    if (status < HTTP_STATUS_MAX)
+        __atomic_fetch_add(&srv->requests_by_code[status], 1, __ATOMIC_RELAXED);
+}
+
+void http_set_capture_metrics(struct http_server *srv, struct http_capture_metrics *src)
+{
+    __atomic_store_n(&srv->capture_metrics, src, __ATOMIC_RELEASE);
 }
 
 enum MHD_Result http_reply_json(struct http_req *rq, unsigned status, char *body, size_t len)
@@ -478,6 +492,7 @@ struct http_server *http_start(const struct config *cfg, const char *listen, cha
     srv->ix = index_open(cfg->data_dir, false, err, errsize);
     if (!srv->ix)
         goto error;
+    http_check_private_key(srv); /* an alarm, not a refusal: search still works */
     srv->sessions = session_store_new(cfg->http_session_idle_s, cfg->http_session_max_s);
     srv->throttle = login_throttle_new();
     if (!srv->sessions || !srv->throttle) {

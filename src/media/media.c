@@ -336,12 +336,16 @@ void media_tick(struct media *m, pkt_time_t now,
 void media_set_complexity(struct media *m, unsigned complexity)
 {
     m->complexity = complexity;
-    for (struct call_media *cm = m->calls; cm; cm = cm->next)
-        if (cm->writer) {
+    for (struct call_media *cm = m->calls; cm; cm = cm->next) {
+        if (!cm->writer)
+            continue;
+        if (cm->lane) /* in order with the frames already queued */
+            encoder_lane_set_complexity(cm->lane, complexity);
+        else
             ogg_opus_writer_set_complexity(cm->writer, complexity);
-            if (complexity < cm->complexity_min)
-                cm->complexity_min = complexity;
-        }
+        if (complexity < cm->complexity_min)
+            cm->complexity_min = complexity;
+    }
 }
 
 unsigned media_complexity(const struct media *m)
@@ -421,7 +425,19 @@ struct media *media_new(const struct config *cfg, struct counters *counters,
     snprintf(m->data_dir, sizeof(m->data_dir), "%s", data_dir);
     m->complexity = cfg->opus_complexity;
     m->frame_ms = cfg->opus_frame_ms <= 20 ? 20 : cfg->opus_frame_ms <= 40 ? 40 : 60;
+    if (cfg->encoder_threads > 1) {
+        m->encoders = encoder_pool_new(cfg->encoder_threads, ENCODER_QUEUE_FRAMES, counters);
+        if (!m->encoders) {
+            free(m);
+            return NULL;
+        }
+    }
     return m;
+}
+
+size_t media_encoder_queue(struct media *m)
+{
+    return m->encoders ? encoder_pool_queued(m->encoders) : 0;
 }
 
 void media_free(struct media *m)
@@ -434,6 +450,7 @@ void media_free(struct media *m)
         media_result_free(&r);
     }
     media_drain_unmatched(m, NULL, NULL);
+    encoder_pool_free(m->encoders); /* every lane is gone with its call */
     vault_pubkey_free(m->pubkey);
     free(m);
 }

@@ -17,6 +17,7 @@
 #include "greffier/rtp.h"
 #include "greffier/srtp_keys.h"
 #include "greffier/vault.h"
+#include "encoder_pool.h"
 #include "recording_file.h"
 #include "timeline.h"
 
@@ -117,6 +118,7 @@ struct call_media {
     unsigned rate;
     struct recording_file *file;
     struct ogg_opus_writer *writer;
+    struct encoder_lane *lane; /* [media] encoder_threads > 1: the writer is the lane's */
     unsigned complexity_min; /* lowest encoder complexity used in this recording */
     struct timeline *tl;
     char relpath[256];
@@ -129,6 +131,7 @@ struct call_media {
 struct media {
     const struct config *cfg;
     struct counters *counters;
+    struct encoder_pool *encoders; /* NULL: encoding on the pipeline thread */
     char data_dir[4096];
     unsigned frame_ms;
     unsigned complexity; /* the encoder's, lowered under backlog (media_set_complexity) */

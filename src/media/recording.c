@@ -118,6 +118,17 @@ static int writer_sink(void *user, const uint8_t *data, size_t len)
     return recording_file_write(user, data, len);
 }
 
+/* The timeline's sinks: the writer on this thread, or the lane of a worker. */
+static int push_direct(void *user, const int16_t *left, const int16_t *right, size_t n)
+{
+    return ogg_opus_writer_push(user, left, right, n);
+}
+
+static int push_lane(void *user, const int16_t *left, const int16_t *right, size_t n)
+{
+    return encoder_lane_push(user, left, right, n);
+}
+
 /* The metadata sealed in the recording's header (docs/FORMAT.md), so that `greffier
  * reindex` can rebuild the call's row from the recordings alone.  It is sealed when the
  * recording starts (rewriting it later would reuse its nonce), so it holds what is known
@@ -260,7 +271,14 @@ bool recording_ensure(struct media *m, struct call_media *cm, pkt_time_t first_a
     /* The ring holds the jitter window and two seconds more: enough for any packet the
      * window still waits for, and no more (it is memory per active call). */
     unsigned ring_s = (m->cfg->jitter_window_ms + 999) / 1000 + 2;
-    cm->tl = timeline_new(cm->rate, cm->rate * m->frame_ms / 1000, ring_s, cm->writer);
+    struct timeline_sink tsink = {push_direct, cm->writer};
+    if (m->encoders) {
+        cm->lane = encoder_lane_new(m->encoders, cm->writer);
+        tsink = (struct timeline_sink){push_lane, cm->lane};
+    }
+    cm->tl = (!m->encoders || cm->lane)
+                 ? timeline_new(cm->rate, cm->rate * m->frame_ms / 1000, ring_s, tsink)
+                 : NULL;
     if (!cm->tl) {
         snprintf(err, sizeof(err), "out of memory");
         goto fail;
@@ -275,6 +293,8 @@ fail:
     note_disk_full(m, cm->file, errno);
     log_msg(LOG_ERR, "media: call %s: recording not started: %s", c->call_id, err);
     COUNT(m->counters, drop_recording_failed);
+    encoder_lane_free(cm->lane); /* nothing queued yet */
+    cm->lane = NULL;
     ogg_opus_writer_free(cm->writer);
     cm->writer = NULL;
     recording_file_abort(cm->file);
@@ -348,7 +368,10 @@ static void close_file(struct media *m, struct call_media *cm, struct call_media
     struct recording_result *rec = &out->rec;
     uint64_t end = c->end ? (uint64_t)recording_end_pos(cm) : timeline_written_end(cm->tl);
     char err[256] = "";
-    if (cm->failed || timeline_finish(cm->tl, end) != 0) {
+    /* The last frames are handed over, every queued frame encoded, then the stream ends. */
+    if (cm->failed || timeline_finish(cm->tl, end) != 0 ||
+        (cm->lane && encoder_lane_drain(cm->lane) != 0) ||
+        ogg_opus_writer_finish(cm->writer) != 0) {
         log_msg(LOG_ERR, "media: call %s: recording failed: %s", c->call_id,
                 ogg_opus_writer_error(cm->writer));
         goto fail;
@@ -400,6 +423,10 @@ void recording_close(struct media *m, struct call_media *cm, struct call_media_r
     for (struct media_stream *s = cm->streams; s; s = s->cnext)
         stream_flush(m, s);
     bool allowed = recording_rules(m, cm);
+    /* Unless the file is closed below (close_file drains after the last frames), the
+     * worker must be done with the writer and the file before they are dropped. */
+    if (cm->lane && !(cm->recording && c->status == CALL_ANSWERED && allowed))
+        encoder_lane_drain(cm->lane);
     out->decision = cm->decision;
     if (cm->encrypted && !cm->recording && allowed)
         COUNT(m->counters, calls_media_encrypted);
@@ -436,6 +463,8 @@ void recording_close(struct media *m, struct call_media *cm, struct call_media_r
     copy_results(cm, out);
     timeline_free(cm->tl);
     cm->tl = NULL;
+    encoder_lane_free(cm->lane); /* drained already: frees the lane only */
+    cm->lane = NULL;
     ogg_opus_writer_free(cm->writer);
     cm->writer = NULL;
 }

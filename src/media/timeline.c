@@ -13,11 +13,11 @@ struct timeline {
     uint8_t *has[2];     /* per ring frame: some audio was written */
     uint64_t encoded;    /* samples handed to the encoder, a multiple of frame until finish */
     uint64_t written_end;
-    struct ogg_opus_writer *w;
+    struct timeline_sink sink;
 };
 
 struct timeline *timeline_new(unsigned rate, unsigned frame_samples, unsigned ring_seconds,
-                              struct ogg_opus_writer *w)
+                              struct timeline_sink sink)
 {
     struct timeline *t = calloc(1, sizeof(*t));
     if (!t)
@@ -25,7 +25,7 @@ struct timeline *timeline_new(unsigned rate, unsigned frame_samples, unsigned ri
     t->rate = rate;
     t->frame = frame_samples;
     t->nframes = (size_t)rate * ring_seconds / frame_samples + 1;
-    t->w = w;
+    t->sink = sink;
     for (int ch = 0; ch < 2; ch++) {
         t->pcm[ch] = calloc(t->nframes * t->frame, sizeof(int16_t));
         t->has[ch] = calloc(t->nframes, 1);
@@ -55,7 +55,7 @@ static int encode_frame(struct timeline *t, uint64_t f, size_t n)
     const int16_t *ch[2];
     for (int c = 0; c < 2; c++)
         ch[c] = t->has[c][slot] ? t->pcm[c] + slot * t->frame : NULL;
-    int r = ogg_opus_writer_push(t->w, ch[0], ch[1], n);
+    int r = t->sink.push(t->sink.user, ch[0], ch[1], n);
     for (int c = 0; c < 2; c++) {
         if (t->has[c][slot])
             memset(t->pcm[c] + slot * t->frame, 0, t->frame * sizeof(int16_t));
@@ -119,7 +119,7 @@ int timeline_finish(struct timeline *t, uint64_t end)
         return -1;
     if (end > t->encoded && encode_frame(t, t->encoded / t->frame, (size_t)(end - t->encoded)))
         return -1;
-    return ogg_opus_writer_finish(t->w);
+    return 0;
 }
 
 uint64_t timeline_encoded(const struct timeline *t)

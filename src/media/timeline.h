@@ -18,8 +18,15 @@
 
 struct timeline;
 
+/* Where whole frames go: the Opus writer itself, or an encoder lane (encoder_pool.h)
+ * that encodes them on a worker thread.  push returns 0, or -1 when encoding failed. */
+struct timeline_sink {
+    int (*push)(void *user, const int16_t *left, const int16_t *right, size_t n);
+    void *user;
+};
+
 struct timeline *timeline_new(unsigned rate, unsigned frame_samples, unsigned ring_seconds,
-                              struct ogg_opus_writer *w);
+                              struct timeline_sink sink);
 void timeline_free(struct timeline *t);
 
 /* Writes n samples of channel ch at absolute position pos.  Samples before what was
@@ -27,7 +34,8 @@ void timeline_free(struct timeline *t);
 uint64_t timeline_write(struct timeline *t, int ch, int64_t pos, const int16_t *pcm, size_t n);
 /* Encodes every whole frame that ends at or before pos.  Returns -1 on encoder failure. */
 int timeline_flush_until(struct timeline *t, uint64_t pos);
-/* Encodes everything up to exactly end (a last partial frame included). */
+/* Hands over everything up to exactly end (a last partial frame included); finishing
+ * the Ogg stream is the caller's, once the sink has encoded it all. */
 int timeline_finish(struct timeline *t, uint64_t end);
 uint64_t timeline_encoded(const struct timeline *t);
 /* Highest position written so far + 1 (0 when nothing was written). */

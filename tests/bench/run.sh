@@ -7,6 +7,8 @@
 #   RUNS=3            runs per measured command; the fastest (wall clock) is reported
 #   SECTIONS=import   which sections to run, space separated, in order
 #   BENCH_CALLS=1000 BENCH_DURATION=20   size of the generated capture
+#   BENCH_LIVE_LEVELS="100 200 400 600 800 1000" BENCH_LIVE_DURATION=20   live section,
+#   BENCH_LIVE_THREADS="1 2"   once per [media] encoder_threads value
 #   GREFFIER_BIN      binary to measure (default BUILD_DIR/greffier; never an ASan build)
 #
 # Sections:
@@ -19,6 +21,8 @@
 #   search   GET /api/calls latency (p50/p95) over an index of SEARCH_CALLS=1000000
 #            generated calls for the common filters, and time to the first audio byte of
 #            a replay, through `greffier serve` with one keep-alive client
+#   live     greffier capture fed by a replay through a veth at rising concurrency: the
+#            most concurrent G.711 calls held without a drop, CPU per call (root only)
 # Later sections (media, vault, search) are added as functions named section_<name> and
 # listed in SECTIONS_ALL; each prints its own table and reuses gen_capture and measure.
 set -u
@@ -31,7 +35,10 @@ OUT=$PWD/$BUILD/bench
 RUNS=${RUNS:-3}
 CALLS=${BENCH_CALLS:-1000}
 DURATION=${BENCH_DURATION:-20}
-SECTIONS_ALL="import media vault search"
+LIVE_LEVELS=${BENCH_LIVE_LEVELS:-100 200 400 600 800 1000}
+LIVE_DURATION=${BENCH_LIVE_DURATION:-20}
+LIVE_THREADS=${BENCH_LIVE_THREADS:-1 2}
+SECTIONS_ALL="import media vault search live"
 SECTIONS=${SECTIONS:-$SECTIONS_ALL}
 TIMEFORMAT='%R %U %S'
 LOG=$OUT/logs
@@ -103,6 +110,7 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.0f", a / b; else pr
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 row() { printf '%-10s %9s %9s %13s %15s\n' "$@"; }
+lrow() { printf '%-6s %6s %6s %5s %6s %6s %5s %10s %10s %8s %5s %6s\n' "$@"; }
 
 # --- sections --------------------------------------------------------------------------
 
@@ -152,6 +160,159 @@ section_vault() {
     fi
     echo "\$ $prog ${BENCH_VAULT_MB:-256} ${BENCH_VAULT_AUDIO_S:-600} $OUT"
     "$prog" "${BENCH_VAULT_MB:-256}" "${BENCH_VAULT_AUDIO_S:-600}" "$OUT"
+}
+
+# The rising levels of section_live for one encoder_threads value ($threads); sets best.
+# Uses section_live's locals (bash scoping is dynamic).
+live_levels() {
+    for level in $LIVE_LEVELS; do
+        cap=$OUT/live-${level}.pcap
+        local args=(--calls "$level" --duration "$LIVE_DURATION" --concurrency "$level"
+                    --codec pcmu --scenario answered --seed 2 -o "$cap")
+        if [ ! -s "$cap" ] || [ "$(cat "$cap.stamp" 2>/dev/null)" != "$(sha256sum "$GEN" | cut -d' ' -f1) ${args[*]}" ]; then
+            "$GEN" "${args[@]}" >/dev/null 2>"$LOG/live-gen.err" || { cat "$LOG/live-gen.err"; break; }
+            echo "$(sha256sum "$GEN" | cut -d' ' -f1) ${args[*]}" >"$cap.stamp"
+        fi
+        local packets span talk
+        read -r packets span talk < <(python3 - "${cap%.pcap}.truth.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+span = max(c["end"] for c in t["calls"]) - t["start"]
+print(t["packets"], "%.3f" % span, "%.1f" % sum(c["talk_s"] for c in t["calls"]))
+PY
+        )
+        data=$OUT/data-live conf=$OUT/live.conf
+        rm -rf "$data" && "$BIN" init -d "$data" >/dev/null
+        printf '[storage]\ndata_dir = %s\n[capture]\ninterfaces = %s\nstats_interval = 1\n[media]\nencoder_threads = %s\n[daemon]\nuser = root\n[log]\nlevel = notice\n' \
+            "$data" "$if_b" "$threads" >"$conf"
+        ip netns exec "$ns_b" "$BIN" -c "$conf" capture 2>"$LOG/live-$level.log" &
+        pid=$!
+        local i
+        for i in $(seq 100); do
+            grep -q "capturing on" "$LOG/live-$level.log" && break
+            sleep 0.1
+        done
+        read -r c0 < <(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+        t0=$(date +%s.%N)
+        # Poll the snapshot for the largest backlog and lowest complexity while replaying.
+        ( while kill -0 "$pid" 2>/dev/null; do
+              grep -E '^greffier_encoder_(backlog_seconds|complexity|queue_frames) ' "$data/run/capture.prom" 2>/dev/null
+              sleep 1
+          done >"$LOG/live-$level.snap" ) &
+        local poller=$!
+        echo "\$ ip netns exec $ns_a ${REPLAY[*]} -i $if_a $cap" >"$LOG/live-$level.replay"
+        ip netns exec "$ns_a" "${REPLAY[@]}" -i "$if_a" "$cap" >>"$LOG/live-$level.replay" 2>&1
+        t1=$(date +%s.%N)
+        read -r c1 < <(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+        sleep 2 # the ring's last block (100 ms timeout), then a stats interval
+        kill -TERM "$pid"
+        wait "$pid"
+        kill "$poller" 2>/dev/null
+        wait "$poller" 2>/dev/null
+        result=$(python3 - "$LOG/live-$level.log" "$LOG/live-$level.snap" "$packets" "$level" \
+            "$c0" "$c1" "$hz" "$t0" "$t1" "$span" "$talk" <<'PY'
+import re, sys
+log, snap, packets, level, c0, c1, hz, t0, t1, span, talk = sys.argv[1:]
+m = re.search(r"capture: stopped: (\d+) packets, (\d+) calls, drops: kernel (\d+), interface (\d+), other (\d+)",
+              open(log).read())
+if not m:
+    print("FAIL no final line in", log); sys.exit()
+got, calls, kern, iface, other = map(int, m.groups())
+wall = float(t1) - float(t0)
+cpu = (int(c1) - int(c0)) / int(hz)
+backlog, cplx, queue = 0.0, None, 0
+for line in open(snap):
+    name, value = line.split()
+    if name.endswith("backlog_seconds"):
+        backlog = max(backlog, float(value))
+    elif name.endswith("queue_frames"):
+        queue = max(queue, int(value))
+    else:
+        cplx = int(value) if cplx is None else min(cplx, int(value))
+lost = int(packets) - got
+ok = lost == 0 and kern == 0 and iface == 0 and other == 0
+# speed: the capture's time span over the replay's wall time (1.00: real time).  Below it,
+# RTP arrives slower than its timestamps run and audio ends up late however fast
+# greffier is: the figures then say nothing about greffier's limit.
+speed = float(span) / wall
+verdict = "OK" if ok else ("SLOW" if speed < 0.95 else "DROP")
+ms_per_call_s = 1000 * cpu / float(talk)
+print(verdict, "%.2f" % speed, lost, kern, iface, other, "%.0f" % (100 * cpu / wall),
+      "%.2f" % ms_per_call_s, "%.0f" % (1000 / ms_per_call_s), "%.2fs" % backlog,
+      cplx if cplx is not None else "-", queue)
+PY
+        )
+        read -r verdict speed lost kern iface other cpu mspcs percore backlog cplx queue <<<"$result"
+        if [ "$verdict" = FAIL ]; then echo "live: $result"; break; fi
+        lrow "$level" "$speed" "$lost" "$kern" "$iface" "$other" "$cpu" "$mspcs" "$percore" \
+            "$backlog" "$cplx" "$queue"
+        if [ "$verdict" = SLOW ]; then
+            echo "       the sender ran at ${speed}x real time: it, not greffier, is the limit here"
+            echo "       (load: $(cut -d' ' -f1-3 /proc/loadavg)); the level proves nothing"
+            break
+        fi
+        if [ "$verdict" != OK ]; then
+            echo "       dropped by reason: $(awk '/^greffier_drops_total/ && $2 != 0 { printf "%s %s  ", $1, $2 }' \
+                "$data/run/capture.prom" | sed 's/greffier_drops_total{reason="\([a-z_]*\)"}/\1/g')"
+            break
+        fi
+        best=$level
+    done
+}
+
+# live: greffier capture on one end of a veth pair between two namespaces while
+# replay_live (or tcpreplay) replays a generated G.711 capture of C concurrent calls into
+# the other end at its recorded speed, for each C in LIVE_LEVELS and each encoder_threads
+# value in LIVE_THREADS.  Per level: the drops (kernel, interface,
+# greffier's own, from the daemon's last line), whether every packet reached greffier,
+# the CPU the daemon used (/proc/PID/stat utime+stime over the replay) per concurrent
+# call, and the largest backlog and lowest Opus complexity its snapshot showed.  Stops
+# after the first level with a drop, or when the sender falls behind real time.  Needs
+# root (namespaces) and the release build.
+section_live() {
+    echo
+    echo "== live: concurrent G.711 calls held by greffier capture (a capture replayed into a veth) =="
+    if [ "$(id -u)" != 0 ]; then echo "live: SKIPPED: needs root (network namespaces)"; return; fi
+    # The sender: replay_live (tests/bench/replay_live.c: packets due together leave
+    # together) keeps real time where tcpreplay's per-packet sleeps do not at these rates
+    # (0.5-0.7x measured here); tcpreplay when it is not built.
+    local REPLAY=("$PWD/$BUILD/bench/replay_live")
+    if [ ! -x "${REPLAY[0]}" ]; then
+        have tcpreplay || { echo "live: SKIPPED: neither $BUILD/bench/replay_live nor tcpreplay"; return; }
+        REPLAY=(tcpreplay -q -T gtod)
+    fi
+    if [ ! -x "$BIN" ] || ldd "$BIN" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+        echo "live: SKIPPED: needs the release build ($BIN)"; return
+    fi
+    local ns_a=greffier-bench-a-$$ ns_b=greffier-bench-b-$$ if_a=gbla$$ if_b=gblb$$
+    local hz level cap data conf pid t0 t1 c0 c1 best="" result
+    hz=$(getconf CLK_TCK)
+    ip netns add "$ns_a" && ip netns add "$ns_b" &&
+        ip link add "$if_a" netns "$ns_a" type veth peer name "$if_b" netns "$ns_b" &&
+        ip -n "$ns_a" link set "$if_a" up && ip -n "$ns_b" link set "$if_b" up ||
+        { echo "live: SKIPPED: cannot make the namespaces"; ip netns del "$ns_a" 2>/dev/null;
+          ip netns del "$ns_b" 2>/dev/null; return; }
+    echo "namespaces $ns_a ($if_a, ${REPLAY[0]##*/}) -> $ns_b ($if_b, greffier capture)"
+    echo "calls last ${LIVE_DURATION}s and start spread over one call length: C calls overlap"
+    echo "in the middle of each replay; the capture is $((2 * LIVE_DURATION))s of traffic."
+    lrow C speed lost kern iface other "cpu%" "ms/call-s" "calls/core" backlog cplx queue
+    local threads
+    for threads in $LIVE_THREADS; do
+        echo "[media] encoder_threads = $threads"
+        best=""
+        live_levels
+        echo "encoder_threads $threads: highest level held with no loss and no drop: ${best:-none}"
+    done
+    ip netns del "$ns_a" 2>/dev/null
+    ip netns del "$ns_b" 2>/dev/null
+    echo "speed: capture time / replay time (1.00 = real time); lost: packets of the capture"
+    echo "greffier never read; kern/iface: drops the kernel reports; other: greffier's own drops;"
+    echo "cpu%: of one core, the whole daemon during the replay; ms/call-s: daemon CPU per second"
+    echo "of talk (both directions decoded, Opus-encoded, sealed); calls/core: concurrent calls"
+    echo "one core would sustain at that cost; backlog: largest lag of the newest packet behind"
+    echo "the wall clock; cplx: lowest Opus complexity used; queue: most frames waiting for the"
+    echo "encoder threads (bounded; the pipeline waits beyond it)."
+    echo "(encoder_threads 1: capture, SIP, RTP and Opus on one thread; logs in $LOG/live-*)"
 }
 
 section_import() {

@@ -122,8 +122,9 @@ def main():
         r = run("-d", data, "serve", "--no-capture", "--listen", "0.0.0.0:%d" % free_port(),
                 timeout=20)
         check(r.returncode != 0 and b"loopback" in r.stderr, "plain HTTP on 0.0.0.0 refused")
-        r = run("-d", data, "serve", "--listen", "127.0.0.1:1", timeout=20)
-        check(r.returncode == 2, "serve without --no-capture is refused")
+        r = run("-d", data, "serve", "--listen", "127.0.0.1:1", "extra", timeout=20)
+        check(r.returncode == 2 and b"unexpected argument" in r.stderr,
+              "serve with an unexpected argument is a usage error")
 
         # Logins.
         sup, aud, adm = Client(port), Client(port), Client(port)

@@ -57,6 +57,10 @@ static void test_defaults(void)
     CHECK(c.promiscuous);
     CHECK_INT(c.stats_interval_s, 10);
     CHECK_INT(c.seal_interval_s, 5);
+    CHECK_INT(c.alarm_no_packets_s, 300);
+    CHECK_INT(c.alarm_drops_min, 1);
+    CHECK_INT(c.alarm_one_way_s, 10);
+    CHECK_STR(c.http_metrics_token, "");
     CHECK_STR(c.user, "greffier");
     CHECK_INT(c.nsip_ports, 1);
     CHECK_INT(c.sip_ports[0], 5060);
@@ -169,6 +173,18 @@ static void test_every_key(void)
     CHECK_INT(c.trunks[1].prefix_len, 48);
     CHECK_INT(c.trunks[2].prefix_len, 32);
     CHECK_INT(c.log_level, LOG_DEBUG);
+
+    /* [alarms] */
+    static const char alarms[] = "[alarms]\nno_packets = 90s\ndrops = 0\none_way_audio = 2m\n"
+                                 "[http]\nmetrics_token = \"tok en\"\n";
+    msgs = load_text(&c, alarms, sizeof(alarms) - 1, &errors);
+    CHECK_INT(errors, 0);
+    CHECK_STR(msgs, "");
+    free(msgs);
+    CHECK_INT(c.alarm_no_packets_s, 90);
+    CHECK_INT(c.alarm_drops_min, 0);
+    CHECK_INT(c.alarm_one_way_s, 120);
+    CHECK_STR(c.http_metrics_token, "tok en");
 }
 
 struct broken {
@@ -292,6 +308,20 @@ static const struct broken broken[] = {
      "greffier.conf:5: invalid UTF-8 (byte 0xf4 at column 18)\n"
      "greffier.conf:6: invalid UTF-8 (byte 0x80 at column 9)\n"},
     {BIN("[log]\nlev\0el = info\n"), 1, "greffier.conf:2: NUL byte at column 4\n"},
+    /* [alarms] and the /metrics token */
+    {"[alarms]\nno_packets = 0\n", 0, 1,
+     "greffier.conf:2: no_packets: \"0\" is out of range (1..86400 seconds)\n"},
+    {"[alarms]\nno_packets = 2d\n", 0, 1,
+     "greffier.conf:2: no_packets: \"2d\" is not a duration (seconds, or a number followed by "
+     "s, m or h)\n"},
+    {"[alarms]\ndrops = -1\n", 0, 1, "greffier.conf:2: drops: \"-1\" is not a number\n"},
+    {"[alarms]\ndrops = 1000000001\n", 0, 1,
+     "greffier.conf:2: drops: \"1000000001\" is out of range (0..1000000000)\n"},
+    {"[alarms]\none_way_audio = 25h\n", 0, 1,
+     "greffier.conf:2: one_way_audio: \"25h\" is out of range (1..86400 seconds)\n"},
+    {"[alarms]\nno_packets_minutes = 5\n", 0, 1,
+     "greffier.conf:2: unknown key \"no_packets_minutes\" in section [alarms]\n"},
+    {"[alarm]\nno_packets = 5m\n", 0, 1, "greffier.conf:1: unknown section [alarm]\n"},
     /* Several mistakes in one file: all reported, in order, the valid keys still read. */
     {"[capture]\n"
      "snaplen = 10\n"
