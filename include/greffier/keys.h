@@ -14,6 +14,13 @@
 #include <stddef.h>
 
 int keys_generate_recording_pair(const char *keys_dir, unsigned id, char *err, size_t errsize);
+
+/* Where a private key file (NAME: "recording-0001.key", "signing.key") is read from.
+ * On a server the private keys live outside the data directory, in a folder that
+ * systemd hands to greffier-web alone (LoadCredential=recording-keys:/etc/greffier/private,
+ * docs/ADMIN.md): when $CREDENTIALS_DIRECTORY/recording-keys/NAME exists, that path;
+ * otherwise KEYS_DIR/NAME.  Returns out. */
+char *keys_private_path(const char *keys_dir, const char *name, char *out, size_t size);
 int keys_generate_signing_pair(const char *keys_dir, char *err, size_t errsize);
 
 #endif

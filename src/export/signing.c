@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "export_int.h"
+#include "greffier/keys.h"
 
 static EVP_PKEY *only_ed25519(EVP_PKEY *k)
 {
@@ -26,8 +27,9 @@ static EVP_PKEY *only_ed25519(EVP_PKEY *k)
 
 EVP_PKEY *signing_load_private(const char *data_dir, char *err, size_t errsize)
 {
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/keys/signing.key", data_dir);
+    char keys[4200], path[4300];
+    snprintf(keys, sizeof(keys), "%s/keys", data_dir);
+    keys_private_path(keys, "signing.key", path, sizeof(path));
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errsize,

@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 
 #include "greffier/alarm.h"
+#include "greffier/keys.h"
 #include "greffier/vault.h"
 #include "http_int.h"
 
@@ -26,7 +27,9 @@ bool http_check_private_key(struct http_server *srv)
     if (id == 0) {
         snprintf(why, sizeof(why), "no recording key in %s (greffier init creates one)", keys);
     } else {
-        snprintf(path, sizeof(path), "%s/recording-%04u.key", keys, id);
+        char name[32];
+        snprintf(name, sizeof(name), "recording-%04u.key", id);
+        keys_private_path(keys, name, path, sizeof(path));
         FILE *f = fopen(path, "re");
         EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
         if (!f)

@@ -19,6 +19,7 @@
 
 #include <openssl/pem.h>
 
+#include "greffier/keys.h"
 #include "vault_int.h"
 
 struct vault_reader {
@@ -91,8 +92,9 @@ static int open_chunk(struct vault_reader *r, uint64_t i, size_t len, uint8_t la
 
 static EVP_PKEY *load_private(struct vault_reader *r, const char *keys_dir, unsigned id)
 {
-    char path[4300];
-    snprintf(path, sizeof(path), "%s/recording-%04u.key", keys_dir, id);
+    char name[32], path[4300];
+    snprintf(name, sizeof(name), "recording-%04u.key", id);
+    keys_private_path(keys_dir, name, path, sizeof(path));
     FILE *f = fopen(path, "re");
     if (!f) {
         fail(r, VAULT_E_KEY, "key %u: %s: %s", id, path, strerror(errno));

@@ -104,5 +104,18 @@ done
 cmp -s "$T/x.ogg" "$T/y.ogg" || bad "the audio changed with rekey"
 step "keygen, rekey --retire 1: every recording still plays with key 2 alone"
 
+# The server layout of docs/ADMIN.md: the private key out of the data directory, handed to
+# greffier-web by systemd in $CREDENTIALS_DIRECTORY/recording-keys (LoadCredential=).
+mkdir -p "$T/cred/recording-keys"
+mv "$D"/keys/recording-*.key "$T/cred/recording-keys/"
+"$BIN" -d "$D" audio "${IDS[0]}" -o "$T/c1.ogg" >/dev/null 2>"$T/c.err" &&
+    bad "audio played with no private key in the data directory nor a credential"
+grep -q "recording-0002.key" "$T/c.err" || bad "the missing key is not named: $(cat "$T/c.err")"
+CREDENTIALS_DIRECTORY="$T/cred" "$BIN" -d "$D" audio "${IDS[0]}" -o "$T/c2.ogg" >/dev/null \
+    2>"$T/c.err" || bad "audio with the key as a systemd credential: $(cat "$T/c.err")"
+cmp -s "$T/x.ogg" "$T/c2.ogg" || bad "the audio read through the credential differs"
+mv "$T"/cred/recording-keys/*.key "$D/keys/"
+step "the private key is read from \$CREDENTIALS_DIRECTORY/recording-keys when it is there"
+
 [ $fail = 0 ] && echo "vault: all ok"
 exit $fail
