@@ -9,6 +9,7 @@
 #ifndef GREFFIER_HTTP_H
 #define GREFFIER_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -29,6 +30,11 @@ struct http_capture_metrics {
     void *user;
 };
 void http_set_capture_metrics(struct http_server *srv, struct http_capture_metrics *src);
+
+/* The watchdog's question: can a request still get the index?  Takes the lock every
+ * request takes and runs a trivial query; blocks as long as a stuck request holds it
+ * (so the ping stops and systemd restarts the unit).  True when it answered. */
+bool http_alive(struct http_server *srv);
 
 /* Stops accepting, waits for the requests in flight, closes the index. */
 void http_stop(struct http_server *srv);

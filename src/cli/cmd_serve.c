@@ -8,10 +8,12 @@
  * alone (http.h) until SIGTERM or SIGINT, beside `greffier capture`; SIGHUP re-reads the
  * configuration (the log level applies, the rest needs a restart).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "greffier/http.h"
@@ -71,9 +73,23 @@ static int run(struct cli *cli, int argc, char **argv, bool capture_by_default, 
         return EXIT_FAIL;
     }
     sdnotify("READY=1");
+    /* WatchdogSec= of greffier-web.service: pinged at half the interval, and only while
+     * a request could still get the index (http_alive). */
+    uint64_t wd_usec = sdnotify_watchdog_usec();
+    struct timespec wait = {1, 0};
+    if (wd_usec) {
+        wait.tv_sec = (time_t)(wd_usec / 2000000);
+        wait.tv_nsec = (long)(wd_usec / 2 % 1000000) * 1000;
+    }
     for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0 || sig != SIGHUP)
+        if (wd_usec && http_alive(srv))
+            sdnotify("WATCHDOG=1");
+        int sig = wd_usec ? sigtimedwait(&set, NULL, &wait) : 0;
+        if (!wd_usec && sigwait(&set, &sig) != 0)
+            break;
+        if (sig < 0 && errno == EAGAIN)
+            continue; /* the watchdog's turn */
+        if (sig != SIGHUP)
             break;
         cli_reload(cli);
     }

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include <openssl/crypto.h>
+#include <sqlite3.h>
 
 #include "greffier/audit.h"
 #include "greffier/http.h"
@@ -530,6 +531,15 @@ struct http_server *http_start(const struct config *cfg, const char *listen, cha
 error:
     free_server(srv);
     return NULL;
+}
+
+bool http_alive(struct http_server *srv)
+{
+    pthread_mutex_lock(&srv->db_lock);
+    bool ok = sqlite3_exec(index_sqlite(srv->ix), "SELECT count(*) FROM sqlite_schema", NULL, NULL,
+                           NULL) == SQLITE_OK;
+    pthread_mutex_unlock(&srv->db_lock);
+    return ok;
 }
 
 void http_stop(struct http_server *srv)
