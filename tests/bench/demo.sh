@@ -53,10 +53,15 @@ if "$BIN" serve --help >/dev/null 2>&1; then
     # A demo account with a fresh password (only this data directory knows it).
     PWFILE=$DEMO/demo.password
     (umask 077; od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$PWFILE"; echo >>"$PWFILE")
-    say "$BIN -c $CONF user add demo --role supervisor --password-file $PWFILE"
-    "${BIN_C[@]}" user add demo --role supervisor --password-file "$PWFILE"
+    # One account per role, sharing that password: the supervisor replays, the auditor
+    # also exports and holds, the admin sees retention and purges.
+    for account in demo:supervisor auditeur:auditor admin:admin; do
+        say "$BIN -c $CONF user add ${account%%:*} --role ${account#*:} --password-file $PWFILE"
+        "${BIN_C[@]}" user add "${account%%:*}" --role "${account#*:}" --password-file "$PWFILE"
+    done
     echo "Starting the web UI on http://$LISTEN/ (Ctrl-C stops it)."
     echo "Log in as:  user demo   password $(cat "$PWFILE")"
+    echo "            (auditeur: export and legal hold; admin: retention; same password)"
     echo "More accounts: $BIN -c $CONF user add NAME --role supervisor|auditor|admin"
     say "$BIN -c $CONF serve --no-capture --listen $LISTEN"
     exec "${BIN_C[@]}" serve --no-capture --listen "$LISTEN"
