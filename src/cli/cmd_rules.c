@@ -123,8 +123,9 @@ static void print_decision(const struct cli *cli, const struct call *c, pkt_time
                    d.sample_percent);
         break;
     case RULES_ON_DEMAND:
-        printf("decision:  on demand (recorded for now; keeping or discarding on demand is not "
-               "implemented yet)\n");
+        printf("decision:  on demand (recorded, then kept only if the agent dials %s, or "
+               "someone keeps it, within %u s of its end)\n",
+               cfg->keep_code[0] ? cfg->keep_code : "(no keep code)", cfg->on_demand_grace_s);
         break;
     }
     if (d.record || (d.action == RULES_SAMPLE && !call_id_given)) {
