@@ -4,62 +4,8 @@ verify-bundle` accepts, with the download named after the sanitised case referen
 calls are held ("hold": "false" holds none); a supervisor and an admin get 403, no case
 400, malformed ids 400, an unknown id 404, no CSRF token 403; every export and refusal is
 audited and the chain verifies.  Started by export.sh; Python standard library only."""
-import http.client, json, os, socket, sqlite3, subprocess, sys, tempfile, time, zipfile
-
-BIN = os.environ.get("GREFFIER_BIN", "build/greffier")
-BUILD = os.environ.get("GREFFIER_BUILD", os.path.dirname(BIN))
-failures = []
-checks = [0]
-
-
-def check(cond, what):
-    checks[0] += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL", what)
-    return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Client:
-    def __init__(self, port):
-        self.port, self.cookie, self.csrf = port, None, None
-
-    def req(self, method, path, body=None, csrf=True, raw=None):
-        h = {}
-        if self.cookie:
-            h["Cookie"] = "greffier_session=" + self.cookie
-        if csrf and self.csrf and method != "GET":
-            h["X-CSRF-Token"] = self.csrf
-        data = raw
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        payload = r.read()
-        hdrs = {k.lower(): v for k, v in r.getheaders()}
-        c.close()
-        return r.status, hdrs, payload
-
-    def login(self, user, pw):
-        st, h, b = self.req("POST", "/api/login", {"user": user, "password": pw})
-        if st == 200:
-            self.cookie = h.get("set-cookie", "").split(";")[0].split("=", 1)[1]
-            self.csrf = json.loads(b)["csrf"]
-        return st
-
-
-def run(*args, **kw):
-    return subprocess.run([BIN, *args], capture_output=True, **kw)
+import json, os, sqlite3, subprocess, sys, tempfile, time, zipfile
+from apiclient import BIN, BUILD, Client, check, checks, failures, free_port, run
 
 
 def main():
@@ -113,7 +59,7 @@ def main():
             st, _, b = aud.req("POST", "/api/export", bad_body)
             check(st == 400 and json.loads(b).get("parameter") == param,
                   "%s: want 400 on %s, got %d %s" % (bad_body, param, st, b[:200]))
-        st, _, b = aud.req("POST", "/api/export", None, raw=b"")
+        st, _, b = aud.req("POST", "/api/export", None, raw_body=b"")
         check(st == 400, "empty body 400 (%d)" % st)
         st, _, b = aud.req("POST", "/api/export", {"ids": "%d,999999" % rec[0], "case": "K"})
         check(st == 404 and json.loads(b)["error"] == "not_found", "unknown id 404: %d %s" % (st, b))

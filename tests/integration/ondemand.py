@@ -24,63 +24,10 @@ it; `greffier keep/discard` refuse a call already decided; roles are enforced.  
 recorded call's agent marks it malicious by DTMF; SIP INFO keys (application/dtmf-relay)
 count from the agent's side and not from the outside party's.
 Python standard library only."""
-import http.client, json, os, socket, sqlite3, struct, subprocess, sys, tempfile, time
+import json, os, sqlite3, struct, subprocess, sys, tempfile, time
+from apiclient import BIN, BUILD, Client, check, checks, failures, free_port, run
 
-BIN = os.environ.get("GREFFIER_BIN", "build/greffier")
-BUILD = os.environ.get("GREFFIER_BUILD", os.path.dirname(BIN))
 GEN = os.path.join(BUILD, "bench", "gen_calls")
-failures = []
-checks = [0]
-
-
-def check(cond, what):
-    checks[0] += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL", what)
-    return cond
-
-
-def run(*args, **kw):
-    return subprocess.run([BIN, *args], capture_output=True, **kw)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Client:
-    def __init__(self, port):
-        self.port, self.cookie, self.csrf = port, None, None
-
-    def req(self, method, path, body=None):
-        h = {}
-        if self.cookie:
-            h["Cookie"] = "greffier_session=" + self.cookie
-        if self.csrf and method != "GET":
-            h["X-CSRF-Token"] = self.csrf
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        payload = r.read()
-        hdrs = {k.lower(): v for k, v in r.getheaders()}
-        c.close()
-        return r.status, hdrs, payload
-
-    def login(self, user, pw):
-        st, h, b = self.req("POST", "/api/login", {"user": user, "password": pw})
-        if st == 200:
-            self.cookie = h.get("set-cookie", "").split(";")[0].split("=", 1)[1]
-            self.csrf = json.loads(b)["csrf"]
-        return st
 
 
 def fnv1a64(s):

@@ -5,62 +5,10 @@ approval, then a public body where they need it); the role matrix (admin for ret
 and purges, auditor for legal holds), CSRF on every state-changing route, 404 for unknown
 ids, 409 when approval is required, the slips, the visa, and the "retention" member of
 GET /api/calls/{id}.  Python standard library only."""
-import http.client, json, os, socket, subprocess, sys, tempfile, time
+import json, os, subprocess, sys, tempfile, time
+from apiclient import BIN, BUILD, Client, check, checks, failures, free_port, run
 
-BIN = os.environ.get("GREFFIER_BIN", "build/greffier")
-BUILD = os.environ.get("GREFFIER_BUILD", os.path.dirname(BIN))
 NOW = "2024-06-01T12:00:00Z"
-failures = []
-checks = [0]
-
-
-def check(cond, what):
-    checks[0] += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL", what)
-    return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Client:
-    def __init__(self, port):
-        self.port, self.cookie, self.csrf = port, None, None
-
-    def req(self, method, path, body=None, csrf=True):
-        h = {}
-        if self.cookie:
-            h["Cookie"] = "greffier_session=" + self.cookie
-        if csrf and self.csrf and method != "GET":
-            h["X-CSRF-Token"] = self.csrf
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        payload = r.read()
-        hdrs = {k.lower(): v for k, v in r.getheaders()}
-        c.close()
-        return r.status, hdrs, payload
-
-    def login(self, user, pw):
-        st, h, b = self.req("POST", "/api/login", {"user": user, "password": pw})
-        if check(st == 200, "login " + user):
-            self.cookie = h["set-cookie"].split(";")[0].split("=", 1)[1]
-            self.csrf = json.loads(b)["csrf"]
-
-
-def run(*args, **kw):
-    return subprocess.run([BIN, *args], capture_output=True, **kw)
 
 
 def make_data(tmp, name, conf_text):
@@ -101,7 +49,7 @@ class Server:
         out = {}
         for role in ("admin", "supervisor", "auditor"):
             c = Client(self.port)
-            c.login(role + "1", "a long password 42")
+            check(c.login(role + "1", "a long password 42") == 200, "login " + role + "1")
             out[role] = c
         out["anon"] = Client(self.port)
         return out

@@ -4,65 +4,19 @@ running `greffier serve --no-capture`, then logins (ok, wrong, lockout), the rol
 endpoint matrix, CSRF, hostile search parameters, audio bytes and ranges against
 `greffier audio`, security headers on every response, the audit chain afterwards, and
 no file left behind by replays.  Python standard library only."""
-import http.client, json, os, socket, subprocess, sys, tempfile, time
+import json, os, subprocess, sys, tempfile, time
+import apiclient
+from apiclient import BIN, BUILD, check, checks, failures, free_port, run
 
-BIN = os.environ.get("GREFFIER_BIN", "build/greffier")
-BUILD = os.environ.get("GREFFIER_BUILD", os.path.dirname(BIN))
-failures = []
-checks = [0]
 responses = []  # (what, headers) of every response, for the header check
 
 
-def check(cond, what):
-    checks[0] += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL", what)
-    return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Client:
+class Client(apiclient.Client):
     def __init__(self, port):
-        self.port, self.cookie, self.csrf = port, None, None
+        super().__init__(port, timeout=30)
 
-    def req(self, method, path, body=None, headers=None, csrf=True, raw_body=None):
-        h = dict(headers or {})
-        if self.cookie:
-            h["Cookie"] = "greffier_session=" + self.cookie
-        if csrf and self.csrf and method != "GET":
-            h["X-CSRF-Token"] = self.csrf
-        data = raw_body
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        payload = r.read()
-        hdrs = {k.lower(): v for k, v in r.getheaders()}
-        c.close()
-        responses.append((method + " " + path, hdrs))
-        return r.status, hdrs, payload
-
-    def login(self, user, pw):
-        st, h, b = self.req("POST", "/api/login", {"user": user, "password": pw})
-        if st == 200:
-            cookie = h.get("set-cookie", "")
-            self.cookie = cookie.split(";")[0].split("=", 1)[1]
-            self.csrf = json.loads(b)["csrf"]
-        return st, h, b
-
-
-def run(*args, **kw):
-    return subprocess.run([BIN, *args], capture_output=True, **kw)
+    def seen(self, method, path, headers):
+        responses.append((method + " " + path, headers))
 
 
 def list_files(*dirs):
@@ -128,7 +82,8 @@ def main():
 
         # Logins.
         sup, aud, adm = Client(port), Client(port), Client(port)
-        st, h, b = sup.login("supervisor1", passwords["supervisor"])
+        sup.login("supervisor1", passwords["supervisor"])
+        st, h, b = sup.last_login
         check(st == 200, "supervisor login")
         cookie = h.get("set-cookie", "")
         check("HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie,
@@ -136,10 +91,10 @@ def main():
         check(len(sup.cookie or "") == 64, "256-bit session token")
         me = json.loads(b)
         check(me["user"] == "supervisor1" and me["role"] == "supervisor", "login reply")
-        check(aud.login("auditor1", passwords["auditor"])[0] == 200, "auditor login")
-        check(adm.login("admin1", passwords["admin"])[0] == 200, "admin login")
-        check(Client(port).login("auditor1", "wrong password!")[0] == 401, "bad password 401")
-        check(Client(port).login("nobody", "wrong password!")[0] == 401, "unknown user 401")
+        check(aud.login("auditor1", passwords["auditor"]) == 200, "auditor login")
+        check(adm.login("admin1", passwords["admin"]) == 200, "admin login")
+        check(Client(port).login("auditor1", "wrong password!") == 401, "bad password 401")
+        check(Client(port).login("nobody", "wrong password!") == 401, "unknown user 401")
         st, _, _ = anon.req("POST", "/api/login", raw_body=b"{not json",
                             headers={"Content-Type": "application/json"})
         check(st == 400, "malformed login body 400")
@@ -149,9 +104,9 @@ def main():
         # Lockout: 5 failures, then even the right password is refused.
         run("-d", data, "user", "add", "victim", "--role", "auditor",
             "--password-file", os.path.join(tmp, "auditor.pw"), check=True)
-        codes = [Client(port).login("victim", "wrong password!")[0] for _ in range(5)]
+        codes = [Client(port).login("victim", "wrong password!") for _ in range(5)]
         check(codes == [401] * 5, "five failures are 401: %s" % codes)
-        check(Client(port).login("victim", passwords["auditor"])[0] == 429, "locked out: 429")
+        check(Client(port).login("victim", passwords["auditor"]) == 429, "locked out: 429")
 
         # /api/me
         st, _, b = sup.req("GET", "/api/me")

@@ -7,78 +7,9 @@ matrix, CSRF, validation, authorship, audit rows), GET /api/alarms, hostile q va
 plaintext audio ("OggS") written to disk during replay; then TLS: HTTPS with a
 self-signed certificate, the Secure cookie, and plain HTTP refused on a non-loopback
 address unless allowed.  Python standard library only."""
-import http.client, json, os, shutil, socket, ssl, subprocess, sys, tempfile, time
+import http.client, json, os, shutil, ssl, subprocess, sys, tempfile, time
 import urllib.parse
-
-BIN = os.environ.get("GREFFIER_BIN", "build/greffier")
-BUILD = os.environ.get("GREFFIER_BUILD", os.path.dirname(BIN))
-failures = []
-checks = [0]
-
-
-def check(cond, what):
-    checks[0] += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL", what)
-    return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Client:
-    def __init__(self, port, tls_ca=None):
-        self.port, self.cookie, self.csrf, self.set_cookie = port, None, None, None
-        self.tls_ca = tls_ca
-
-    def conn(self):
-        if self.tls_ca:
-            ctx = ssl.create_default_context(cafile=self.tls_ca)
-            return http.client.HTTPSConnection("localhost", self.port, context=ctx, timeout=30)
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-
-    def req(self, method, path, body=None, headers=None, csrf=True, raw_body=None):
-        h = dict(headers or {})
-        if self.cookie:
-            h["Cookie"] = "greffier_session=" + self.cookie
-        if csrf and self.csrf and method != "GET":
-            h["X-CSRF-Token"] = self.csrf
-        data = raw_body
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        c = self.conn()
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        payload = r.read()
-        hdrs = {k.lower(): v for k, v in r.getheaders()}
-        c.close()
-        return r.status, hdrs, payload
-
-    def json(self, method, path, body=None, **kw):
-        st, h, b = self.req(method, path, body, **kw)
-        try:
-            return st, h, json.loads(b) if b else None
-        except ValueError:
-            return st, h, None
-
-    def login(self, user, pw):
-        st, h, b = self.req("POST", "/api/login", {"user": user, "password": pw})
-        if st == 200:
-            self.set_cookie = h.get("set-cookie", "")
-            self.cookie = self.set_cookie.split(";")[0].split("=", 1)[1]
-            self.csrf = json.loads(b)["csrf"]
-        return st
-
-
-def run(*args, **kw):
-    return subprocess.run([BIN, *args], capture_output=True, **kw)
+from apiclient import BIN, BUILD, Client, check, checks, failures, free_port, run
 
 
 def start_server(data, port, conf=None, tls_ca=None):
