@@ -45,6 +45,9 @@ const RULES_STRINGS = {
     'rules.act.sample': 'échantillon de {n} %', 'rules.act.on_demand': 'à la demande',
     'day.mon': 'lun', 'day.tue': 'mar', 'day.wed': 'mer', 'day.thu': 'jeu', 'day.fri': 'ven',
     'day.sat': 'sam', 'day.sun': 'dim',
+    'wday.Monday': 'lundi', 'wday.Tuesday': 'mardi', 'wday.Wednesday': 'mercredi',
+    'wday.Thursday': 'jeudi', 'wday.Friday': 'vendredi', 'wday.Saturday': 'samedi',
+    'wday.Sunday': 'dimanche',
     'rules.explain.title': 'Quelle règle s\'applique ?',
     'rules.explain.caller': 'Appelant', 'rules.explain.callee': 'Appelé',
     'rules.explain.direction': 'Sens', 'rules.explain.auto': 'déduit des numéros',
@@ -94,6 +97,9 @@ const RULES_STRINGS = {
     'rules.act.sample': 'sample of {n} %', 'rules.act.on_demand': 'on demand',
     'day.mon': 'Mon', 'day.tue': 'Tue', 'day.wed': 'Wed', 'day.thu': 'Thu', 'day.fri': 'Fri',
     'day.sat': 'Sat', 'day.sun': 'Sun',
+    'wday.Monday': 'Monday', 'wday.Tuesday': 'Tuesday', 'wday.Wednesday': 'Wednesday',
+    'wday.Thursday': 'Thursday', 'wday.Friday': 'Friday', 'wday.Saturday': 'Saturday',
+    'wday.Sunday': 'Sunday',
     'rules.explain.title': 'Which rule applies?',
     'rules.explain.caller': 'Caller', 'rules.explain.callee': 'Callee',
     'rules.explain.direction': 'Direction', 'rules.explain.auto': 'from the numbers',
@@ -188,6 +194,12 @@ function rulesRender() {
   rulesRenderExplained();
 }
 
+// "Wednesday 2024-06-05 09:30" (the API's local time) with the day in the page's language.
+function rulesLocal(local) {
+  const [day, ...rest] = local.split(' ');
+  return [t('wday.' + day)].concat(rest).join(' ');
+}
+
 function rulesRenderExplained() {
   const e = rulesState.explained;
   const box = $('rules-result');
@@ -199,7 +211,7 @@ function rulesRenderExplained() {
   box.className = 'box source-' + e.source;
   rulesDl($('rules-result-facts'), [
     [t('rules.res.call'), e.call.caller + ' → ' + e.call.callee + ', ' + t('dir.' + e.call.direction) +
-      ', ' + e.call.local + (e.call.timezone ? ' (' + e.call.timezone + ')' : '')],
+      ', ' + rulesLocal(e.call.local) + (e.call.timezone ? ' (' + e.call.timezone + ')' : '')],
     [t('rules.res.rule'), e.rule],
     [t('rules.res.decision'), rulesAction(e.action, e.sample_percent)],
     [t('rules.res.recorded'), e.record === null ? t('rules.res.sample') :
