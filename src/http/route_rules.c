@@ -261,17 +261,24 @@ struct explain_args {
     const char *why;
 };
 
+/* Through the iterator with lengths: a value with an escaped NUL ("1%00<b>") would
+ * otherwise be read as its harmless prefix. */
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+                                   size_t key_size, const char *value, size_t value_size)
 {
     struct explain_args *a = cls;
     (void)kind;
     for (size_t i = 0; i < NEXPLAIN_PARAMS; i++) {
-        if (strcmp(key, explain_params[i]) != 0)
+        if (strlen(key) != key_size || strcmp(key, explain_params[i]) != 0)
             continue;
         if (a->value[i]) {
             a->bad = explain_params[i];
             a->why = "given more than once";
+            return MHD_NO;
+        }
+        if (value && strlen(value) != value_size) {
+            a->bad = explain_params[i];
+            a->why = "contains a NUL byte";
             return MHD_NO;
         }
         a->value[i] = value ? value : "";
@@ -290,7 +297,7 @@ static void fill_explanation(struct json_writer *w, struct http_req *rq, const v
 enum MHD_Result route_rules_explain(struct http_req *rq)
 {
     struct explain_args a = {{NULL}, NULL, NULL};
-    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
+    MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
     char msg[200];
     if (a.bad) {
         snprintf(msg, sizeof(msg), "%s: %s", a.bad, a.why);

@@ -360,6 +360,8 @@ def main():
                 msg = json.dumps(body)
                 check("<script" not in msg and "DROP" not in msg and "<img" not in msg,
                       "hostile %s: the value is not echoed: %s" % (param, msg[:200]))
+        st, body = admin.get_json("/api/rules/explain?caller=1%00%3Cb%3E&callee=3")
+        check(st == 400 and body and body.get("parameter") == "caller", "caller with NUL: %d" % st)
         st, body = admin.get_json("/api/rules/explain?caller=1&caller=2&callee=3")
         check(st == 400 and body and body.get("parameter") == "caller", "repeated caller: %d" % st)
         # The CLI refuses the same hostile input.
