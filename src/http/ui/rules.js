@@ -13,8 +13,10 @@ const RULES_STRINGS = {
     'nav.rules': 'Règles',
     'rules.title': 'Règles d\'enregistrement',
     'rules.readonly': 'Lecture seule : les règles sont dans {path}. L\'administrateur modifie ' +
-      'ce fichier, le fait relire (greffier config check) et le recharge (systemctl reload ' +
-      'greffier) ; cette page ne le modifie jamais.',
+      'ce fichier, le fait relire, le vérifie (greffier config check) puis redémarre les ' +
+      'services (systemctl restart greffier-capture greffier-web) ; cette page ne le modifie ' +
+      'jamais et montre les règles lues au démarrage du serveur web.',
+    'rules.sep': ' ; ', 'rules.none.short': '—',
     'rules.never.title': 'Jamais enregistrés',
     'rules.never.help': 'Ces numéros ne sont jamais enregistrés : cette liste prime sur ' +
       'toutes les règles ci-dessous.',
@@ -66,8 +68,10 @@ const RULES_STRINGS = {
     'nav.rules': 'Rules',
     'rules.title': 'Recording rules',
     'rules.readonly': 'Read-only: the rules are in {path}. The administrator edits that file, ' +
-      'has it checked (greffier config check) and reloads it (systemctl reload greffier); ' +
-      'this page never changes it.',
+      'has it reviewed, checks it (greffier config check), then restarts the services ' +
+      '(systemctl restart greffier-capture greffier-web); this page never changes it and ' +
+      'shows the rules the web server read when it started.',
+    'rules.sep': '; ', 'rules.none.short': '—',
     'rules.never.title': 'Never recorded',
     'rules.never.help': 'These numbers are never recorded: this list overrides every rule below.',
     'rules.never.none': 'Empty list.',
@@ -94,7 +98,7 @@ const RULES_STRINGS = {
     'rules.cond.number': 'caller or callee', 'rules.cond.directions': 'direction',
     'rules.cond.addresses': 'address', 'rules.cond.days': 'days', 'rules.cond.hours': 'hours',
     'rules.act.record': 'record', 'rules.act.skip': 'do not record',
-    'rules.act.sample': 'sample of {n} %', 'rules.act.on_demand': 'on demand',
+    'rules.act.sample': '{n}% sample', 'rules.act.on_demand': 'on demand',
     'day.mon': 'Mon', 'day.tue': 'Tue', 'day.wed': 'Wed', 'day.thu': 'Thu', 'day.fri': 'Fri',
     'day.sat': 'Sat', 'day.sun': 'Sun',
     'wday.Monday': 'Monday', 'wday.Tuesday': 'Tuesday', 'wday.Wednesday': 'Wednesday',
@@ -142,7 +146,7 @@ function rulesConditions(c) {
   list('addresses', c.addresses);
   list('days', c.days, (d) => t('day.' + d));
   list('hours', c.hours);
-  return parts.length ? parts.join(' ; ') : t('rules.any');
+  return parts.length ? parts.join(t('rules.sep')) : t('rules.any');
 }
 
 function rulesDl(dl, pairs) {
@@ -216,8 +220,8 @@ function rulesRenderExplained() {
     [t('rules.res.decision'), rulesAction(e.action, e.sample_percent)],
     [t('rules.res.recorded'), e.record === null ? t('rules.res.sample') :
       t(e.record ? 'rules.res.yes' : 'rules.res.no')],
-    [t('rules.res.retention'), e.retention_days ? t('rules.days', { n: e.retention_days }) :
-      t('rules.general')],
+    [t('rules.res.retention'), e.record === false ? t('rules.none.short') :
+      e.retention_days ? t('rules.days', { n: e.retention_days }) : t('rules.general')],
     [t('rules.res.tags'), e.tags.length ? e.tags.join(', ') : t('rules.res.none')],
   ]);
 }
