@@ -6,13 +6,12 @@ file's rules in order with their lines, conditions and decisions; the role matri
 (admin only); /api/rules/explain must agree with `greffier -c CONF rules explain` on a
 table of calls (its output parsed); hostile parameters give 400 naming the parameter; the
 view is audited (rules.view), an explanation is not.  Python standard library only."""
-import http.client, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.parse
+import json, os, shutil, subprocess, sys, tempfile, time, urllib.parse
 
-BIN = os.environ.get("GREFFIER_BIN", "build/greffier")
+from apiclient import BIN, Client, check, checks, failures, free_port
+
 NOW = "2024-06-05T10:00:00Z"  # a Wednesday, 12:00 in Paris
 PASSWORD = "a long password 42"
-failures = []
-checks = [0]
 
 CONF = """\
 [numbers]
@@ -75,58 +74,13 @@ WANT_RULES = [
 ]
 
 
-def check(cond, what):
-    checks[0] += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL", what)
-    return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Client:
-    def __init__(self, port):
-        self.port, self.cookie, self.csrf = port, None, None
-
-    def req(self, method, path, body=None):
-        h = {}
-        if self.cookie:
-            h["Cookie"] = "greffier_session=" + self.cookie
-        if self.csrf and method != "GET":
-            h["X-CSRF-Token"] = self.csrf
-        data = json.dumps(body).encode() if body is not None else None
-        if data:
-            h["Content-Type"] = "application/json"
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        payload = r.read()
-        hdrs = {k.lower(): v for k, v in r.getheaders()}
-        c.close()
-        return r.status, hdrs, payload
-
-    def get_json(self, path):
-        st, _, b = self.req("GET", path)
-        try:
-            return st, json.loads(b)
-        except ValueError:
-            return st, None
-
-    def login(self, user):
-        st, h, b = self.req("POST", "/api/login", {"user": user, "password": PASSWORD})
-        if check(st == 200, "login " + user):
-            self.cookie = h["set-cookie"].split(";")[0].split("=", 1)[1]
-            self.csrf = json.loads(b)["csrf"]
+def get_json(client, path):
+    st, _, body = client.json("GET", path)
+    return st, body
 
 
 def run(*args, **kw):
+    """greffier under the frozen clock of the server."""
     env = dict(os.environ, GREFFIER_TEST_NOW=NOW)
     return subprocess.run([BIN, *args], capture_output=True, env=env, **kw)
 
@@ -265,7 +219,7 @@ def check_policy(p, path):
 
 
 def audit_actions(admin):
-    st, rows = admin.get_json("/api/audit?limit=1000")
+    st, rows = get_json(admin, "/api/audit?limit=1000")
     check(st == 200, "GET /api/audit: %d" % st)
     text = json.dumps(rows)
     return text.count('"rules.view"'), text.count("rules.explain")
@@ -298,7 +252,7 @@ def main():
         cl = {"anon": anon}
         for role in ("admin", "supervisor", "auditor"):
             cl[role] = Client(port)
-            cl[role].login(role + "1")
+            check(cl[role].login(role + "1", PASSWORD) == 200, "login " + role)
 
         # Role matrix.
         for path in ("/api/rules", "/api/rules/explain?caller=1&callee=2"):
@@ -312,7 +266,7 @@ def main():
 
         admin = cl["admin"]
         views_before, _ = audit_actions(admin)
-        st, policy = admin.get_json("/api/rules")
+        st, policy = get_json(admin, "/api/rules")
         check(st == 200 and policy is not None, "GET /api/rules: %d" % st)
         if policy:
             check_policy(policy, conf)
@@ -322,7 +276,7 @@ def main():
 
         # Explanations: the API and the CLI, case by case.
         for q, want in CASES:
-            st, e = admin.get_json("/api/rules/explain?" + urllib.parse.urlencode(q))
+            st, e = get_json(admin, "/api/rules/explain?" + urllib.parse.urlencode(q))
             if not check(st == 200 and e, "explain %r: %d" % (q, st)):
                 continue
             check(e["rule"] == want, "explain %r: rule %r, want %r" % (q, e["rule"], want))
@@ -338,13 +292,13 @@ def main():
             check(got == want_cli, "explain %r: API %r, CLI %r" % (q, got, want_cli))
         # The two sample cases with a Call-ID are decided (one kept, one not, as the hash
         # chooses them); without one it stays open.
-        outcomes = [admin.get_json("/api/rules/explain?" + urllib.parse.urlencode(CASES[i][0]))[1]
+        outcomes = [get_json(admin, "/api/rules/explain?" + urllib.parse.urlencode(CASES[i][0]))[1]
                     for i in (4, 5, 6)]
         check([o and o["record"] for o in outcomes] == [None, False, True],
               "sample outcomes (no call_id, abc@host, other-call-7@host): %r" %
               [o and o["record"] for o in outcomes])
         # Without `at` the frozen clock is used: Wednesday 12:00 Paris, between the windows.
-        st, e = admin.get_json("/api/rules/explain?caller=0612345678&callee=2001")
+        st, e = get_json(admin, "/api/rules/explain?caller=0612345678&callee=2001")
         check(e and e["rule"] == "[default]" and e["call"]["local"] == "Wednesday 2024-06-05 12:00",
               "explain at the frozen now: %r" % e)
         check(e and e["call"]["direction"] == "inbound", "direction classified: %r" % e)
@@ -352,7 +306,7 @@ def main():
         # Hostile parameters: 400 naming the parameter.
         for param, q in HOSTILE:
             path = "/api/rules/explain?" + urllib.parse.urlencode(q)
-            st, body = admin.get_json(path)
+            st, body = get_json(admin, path)
             check(st == 400, "hostile %s: %d, want 400" % (param, st))
             check(body is not None and body.get("parameter") == param,
                   "hostile %s: parameter %r" % (param, body and body.get("parameter")))
@@ -360,9 +314,9 @@ def main():
                 msg = json.dumps(body)
                 check("<script" not in msg and "DROP" not in msg and "<img" not in msg,
                       "hostile %s: the value is not echoed: %s" % (param, msg[:200]))
-        st, body = admin.get_json("/api/rules/explain?caller=1%00%3Cb%3E&callee=3")
+        st, body = get_json(admin, "/api/rules/explain?caller=1%00%3Cb%3E&callee=3")
         check(st == 400 and body and body.get("parameter") == "caller", "caller with NUL: %d" % st)
-        st, body = admin.get_json("/api/rules/explain?caller=1&caller=2&callee=3")
+        st, body = get_json(admin, "/api/rules/explain?caller=1&caller=2&callee=3")
         check(st == 400 and body and body.get("parameter") == "caller", "repeated caller: %d" % st)
         # The CLI refuses the same hostile input.
         r = run("-c", conf, "rules", "explain", "--caller", "1", "--callee", "<b>")
