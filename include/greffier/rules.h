@@ -70,6 +70,42 @@ unsigned rules_agent_channels(enum call_direction d);
  * latest keys, oldest first), ONDEMAND_NONE when none.  Empty codes never match. */
 enum ondemand_action rules_dtmf_code(const struct config *cfg, const char *digits);
 
+/* ---- explaining a decision (`rules explain`, GET /api/rules/explain) --------------- */
+
+#define RULES_EXPLAIN_NUMBER_MAX 64
+#define RULES_EXPLAIN_CALL_ID_MAX 256
+
+/* The call as an administrator describes it; NULL for what is not given. */
+struct rules_explain_input {
+    const char *caller, *callee; /* required */
+    const char *direction;       /* NULL: classified as capture would ([numbers]) */
+    const char *at;              /* ISO 8601; without a zone, local time in the rules TZ */
+    const char *call_id;         /* NULL: a sample's outcome stays open */
+    const char *address;         /* the caller's signalling address */
+};
+
+struct rules_explanation {
+    struct call call; /* points into the arrays below */
+    char caller[RULES_EXPLAIN_NUMBER_MAX + 1], callee[RULES_EXPLAIN_NUMBER_MAX + 1];
+    char caller_norm[48], callee_norm[48];
+    char call_id[RULES_EXPLAIN_CALL_ID_MAX + 1];
+    bool call_id_given;
+    pkt_time_t at;
+    char local[64]; /* "Monday 2024-01-15 09:30", in the rules time zone */
+    struct rules_decision decision;
+    const struct config_rule *rule; /* the deciding rule (into cfg), NULL otherwise */
+};
+
+/* Checks every field of in, builds the call (numbers normalised by [numbers], the
+ * direction classified when not given, `at` read as local time unless it has a zone,
+ * now when absent) and decides it.  Returns NULL, or the name of the first bad field
+ * ("caller", "callee", "direction", "at", "call_id", "address") with *why saying what
+ * it must be.  out does not point into in. */
+const char *rules_explain_call(const struct config *cfg, const struct rules_explain_input *in,
+                               pkt_time_t now, struct rules_explanation *out, const char **why);
+/* 1 recorded, 0 not, -1 unknown (a sample without a Call-ID). */
+int rules_explain_record(const struct rules_explanation *e);
+
 /* ---- for the config reader (src/config/config.c) -------------------------------- */
 
 /* True when name is acceptable as a rule name (letters, digits, '_', '-', '.'). */

@@ -7,11 +7,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
-#include "greffier/dialog.h"
-#include "greffier/number.h"
+#include "greffier/clock.h"
 #include "greffier/rules.h"
 #include "greffier/timefmt.h"
 
@@ -19,80 +17,20 @@
     "-c FILE rules explain --caller N --callee N [--direction D] [--at ISO8601] "                 \
     "[--call-id ID] [--address IP]"
 
-static const char *const weekdays[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
-                                        "Thursday", "Friday", "Saturday"};
-
-/* An instant without a zone ("2024-01-15T09:30") is local time in the rules time zone,
- * as the rules' hours are; with one ("Z", "+01:00") it is taken as written. */
-static bool parse_at(const char *text, pkt_time_t *out)
-{
-    pkt_time_t utc;
-    if (!time_parse_iso(text, &utc))
-        return false;
-    const char *clock = strpbrk(text, "T ");
-    if (clock && strpbrk(clock, "Z+-")) {
-        *out = utc;
-        return true;
-    }
-    /* Read the fields back as UTC, then let mktime() place them in local time. */
-    time_t secs = (time_t)(utc / 1000000);
-    struct tm tm;
-    if (utc < 0 || !gmtime_r(&secs, &tm))
-        return false;
-    tm.tm_isdst = -1;
-    time_t local = mktime(&tm);
-    if (local == (time_t)-1)
-        return false;
-    *out = (pkt_time_t)local * 1000000 + utc % 1000000;
-    return true;
-}
-
-static bool parse_direction(const char *s, enum call_direction *out)
-{
-    static const struct {
-        const char *name;
-        enum call_direction d;
-    } names[] = {{"inbound", DIR_INBOUND},
-                 {"outbound", DIR_OUTBOUND},
-                 {"internal", DIR_INTERNAL},
-                 {"unknown", DIR_UNKNOWN}};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strcmp(s, names[i].name) == 0) {
-            *out = names[i].d;
-            return true;
-        }
-    }
-    return false;
-}
-
-static const struct config_rule *find_rule(const struct config *cfg, const char *name)
-{
-    for (size_t i = 0; name && i < cfg->nrules; i++)
-        if (strcmp(cfg->rules[i].name, name) == 0)
-            return &cfg->rules[i];
-    return NULL;
-}
-
-static void print_decision(const struct cli *cli, const struct call *c, pkt_time_t at,
-                           bool call_id_given)
+static void print_decision(const struct cli *cli, const struct rules_explanation *e)
 {
     const struct config *cfg = &cli->cfg;
-    struct rules_decision d;
+    const struct call *c = &e->call;
+    const struct rules_decision d = e->decision;
+    const bool call_id_given = e->call_id_given;
     char when[TIME_ISO_SIZE];
-    rules_decide(cfg, c, at, &d);
 
-    time_t secs = (time_t)(at / 1000000);
-    struct tm tm;
-    char local[64] = "?";
-    if (localtime_r(&secs, &tm))
-        snprintf(local, sizeof(local), "%s %04d-%02d-%02d %02d:%02d", weekdays[tm.tm_wday],
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
     printf("call:      %s -> %s, %s, %s %s (%s)\n", c->caller.number, c->callee.number,
-           call_direction_name(c->direction), local,
+           call_direction_name(c->direction), e->local,
            cfg->rules_timezone[0] ? cfg->rules_timezone : "local time",
-           time_format_iso_s(at, when, sizeof(when)));
+           time_format_iso_s(e->at, when, sizeof(when)));
 
-    const struct config_rule *r = find_rule(cfg, d.rule_name);
+    const struct config_rule *r = e->rule;
     switch (d.source) {
     case RULES_FROM_NEVER_RECORD:
         printf("rule:      never-record list ([rules] never_record)\n");
@@ -170,48 +108,19 @@ int cmd_rules(struct cli *cli, int argc, char **argv)
         cli_usage_error("usage: greffier " RULES_USAGE);
         return EXIT_USAGE;
     }
-    if (strlen(caller) > 64 || strlen(callee) > 64) {
-        cli_usage_error("rules explain: number too long");
-        return EXIT_USAGE;
-    }
     int rc = cli_load_config(cli);
     if (rc != EXIT_OK)
         return rc;
 
-    struct call c;
-    char caller_norm[48], callee_norm[48];
-    memset(&c, 0, sizeof(c));
-    c.call_id = (char *)(call_id ? call_id : "");
-    c.caller.number = (char *)caller;
-    c.callee.number = (char *)callee;
-    if (number_normalise(&cli->cfg.plan, caller, caller_norm, sizeof(caller_norm)))
-        c.caller.number_norm = caller_norm;
-    if (number_normalise(&cli->cfg.plan, callee, callee_norm, sizeof(callee_norm)))
-        c.callee.number_norm = callee_norm;
-    if (address) {
-        struct cidr net;
-        if (!cidr_parse(address, &net) || strchr(address, '/')) {
-            cli_usage_error("rules explain: --address \"%s\" is not an IP address", address);
-            return EXIT_USAGE;
-        }
-        c.caller_addr = net.addr;
-    }
-    if (direction) {
-        if (!parse_direction(direction, &c.direction)) {
-            cli_usage_error("rules explain: --direction must be inbound, outbound, internal or "
-                            "unknown");
-            return EXIT_USAGE;
-        }
-    } else {
-        c.direction = call_classify_direction(&cli->cfg, &c);
-    }
-    pkt_time_t at = (pkt_time_t)time(NULL) * 1000000;
-    if (at_text && !parse_at(at_text, &at)) {
-        cli_usage_error("rules explain: --at \"%s\" is not an ISO 8601 time "
-                        "(2024-01-15T09:30, local time unless a zone is given)",
-                        at_text);
+    const struct rules_explain_input in = {caller, callee, direction, at_text, call_id, address};
+    struct rules_explanation e;
+    const char *why = NULL;
+    const char *bad = rules_explain_call(&cli->cfg, &in, clock_now(), &e, &why);
+    if (bad) {
+        cli_usage_error("rules explain: --%s: %s", strcmp(bad, "call_id") == 0 ? "call-id" : bad,
+                        why);
         return EXIT_USAGE;
     }
-    print_decision(cli, &c, at, call_id != NULL);
+    print_decision(cli, &e);
     return EXIT_OK;
 }

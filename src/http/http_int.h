@@ -130,6 +130,7 @@ route_fn route_ui_index, route_ui_js, route_ui_css;
 route_fn route_retention, route_purge, route_purge_propose, route_purge_slip_csv,
     route_purge_slip_html, route_purge_approve, route_call_hold, route_call_hold_lift,
     route_ui_retention_js;
+route_fn route_rules, route_rules_explain, route_ui_rules_js;
 
 /* ui_assets.c (generated from src/http/ui/ at build time) */
 struct ui_asset {

@@ -73,6 +73,8 @@ static const struct route routes[] = {
     {"POST", "/api/export", route_export, ROLE_AUDITOR},
     {"GET", "/api/retention", route_retention, ROLE_ADMIN},
     {"POST", "/api/purge", route_purge, ROLE_ADMIN},
+    {"GET", "/api/rules", route_rules, ROLE_ADMIN},
+    {"GET", "/api/rules/explain", route_rules_explain, ROLE_ADMIN},
     {"POST", "/api/purge/proposals", route_purge_propose, ROLE_ADMIN},
     {"GET", "/api/purge/proposals/{id}/slip.csv", route_purge_slip_csv, ROLE_ADMIN},
     {"GET", "/api/purge/proposals/{id}/slip.html", route_purge_slip_html, ROLE_ADMIN},
@@ -84,6 +86,7 @@ static const struct route routes[] = {
     {"GET", "/app.js", route_ui_js, 0},
     {"GET", "/app.css", route_ui_css, 0},
     {"GET", "/retention.js", route_ui_retention_js, 0},
+    {"GET", "/rules.js", route_ui_rules_js, 0},
     {"GET", "/live.html", route_ui_live, 0},
     {"GET", "/live.js", route_ui_live_js, 0},
 };

@@ -202,7 +202,7 @@ async function api(path, options) {
 }
 
 function show(view) {
-  for (const v of ['login', 'search', 'call', 'retention']) $('view-' + v).hidden = v !== view;
+  for (const v of ['login', 'search', 'call', 'retention', 'rules']) $('view-' + v).hidden = v !== view;
 }
 
 function showLogin() {
@@ -210,6 +210,7 @@ function showLogin() {
   $('who').hidden = true;
   $('nav-search').hidden = true;
   $('nav-retention').hidden = true;
+  $('nav-rules').hidden = true;
   $('alarms').hidden = true;
   if (state.alarmTimer) { clearInterval(state.alarmTimer); state.alarmTimer = null; }
   show('login');
@@ -752,6 +753,7 @@ async function openCall(id) {
 
 function route() {
   if (!state.csrf) { showLogin(); return; }
+  if (typeof rulesRoute === 'function' && rulesRoute()) return; // rules.js
   if (typeof retentionRoute === 'function' && retentionRoute()) return; // retention.js
   const m = location.hash.match(/^#\/call\/(\d+)$/);
   if (m) openCall(m[1]);
