@@ -29,6 +29,13 @@ void index_close(struct index *ix);
 int index_begin(struct index *ix);
 int index_commit(struct index *ix);
 
+/* After a crash, at the start of capture, serve and import (after vault_recover()):
+ * closes every live row whose writer died, with its recovered file as a truncated
+ * recording (src/index/recover_live.c, docs/CALLS.md).  Rows of undecided on-demand
+ * calls and rows whose .part file a living process still writes are left alone.
+ * Returns the number of rows closed, -1 on error (logged). */
+long index_recover_live(struct index *ix, const char *data_dir);
+
 /* Stores a finished (or still in progress at end of capture) call with its SIP messages
  * and media offers, atomically.  Returns 1 when stored, 0 when an identical call (same
  * Call-ID and start) is already indexed (nothing written), -1 on error (message logged).

@@ -52,6 +52,14 @@ void media_set_disk_full(struct media *m, bool full);
  * applies [storage] on_disk_full at once. */
 bool media_disk_full_seen(struct media *m);
 
+/* Every call in progress whose recording is being written, with its rules' decision and
+ * the recording's path relative to the data directory: the pipeline publishes each as a
+ * live index row, so that a crash leaves no audio on disk without a row. */
+void media_each_recording(struct media *m,
+                          void (*fn)(void *user, struct call *c,
+                                     const struct media_rules_decision *d, const char *relpath),
+                          void *user);
+
 /* On demand (src/media/ondemand.c).  fn is called for every call in progress that is
  * under an on_demand rule or marked malicious, with the decision so far and the path of
  * its recording relative to the data directory ("" while it has none). */

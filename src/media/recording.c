@@ -468,3 +468,13 @@ void recording_close(struct media *m, struct call_media *cm, struct call_media_r
     ogg_opus_writer_free(cm->writer);
     cm->writer = NULL;
 }
+
+void media_each_recording(struct media *m,
+                          void (*fn)(void *user, struct call *c,
+                                     const struct media_rules_decision *d, const char *relpath),
+                          void *user)
+{
+    for (struct call_media *cm = m->calls; cm; cm = cm->next)
+        if (cm->recording && cm->relpath[0])
+            fn(user, cm->call, &cm->decision, cm->relpath);
+}
