@@ -273,10 +273,14 @@ long index_recover_live(struct index *ix, const char *data_dir)
             continue;
         }
         closed++;
-        log_msg(LOG_WARNING,
-                "index: call %" PRId64 " cut by a crash: closed, recording %s (%" PRIu64
-                " bytes, truncated)",
-                r->id, have_file ? r->path : "missing", f.bytes);
+        if (have_file)
+            log_msg(LOG_WARNING,
+                    "index: call %" PRId64 " cut by a crash: closed with its recording %s (%" PRIu64
+                    " bytes, truncated)",
+                    r->id, r->path, f.bytes);
+        else
+            log_msg(LOG_WARNING, "index: call %" PRId64 " cut by a crash: closed, no recording",
+                    r->id);
     }
     free(rows);
     if (own_txn && index_commit(ix) != 0)
