@@ -29,6 +29,11 @@ void media_free(struct media *m);
 
 void media_call_started(struct media *m, struct call *c);
 void media_offer(struct media *m, struct call *c, const struct call_media_offer *offer);
+/* Says that call c has no index row (nor a live row of another process): a file at
+ * its recording's name is a leftover of a killed import, which its recording replaces
+ * when it closes (recording_file_commit).  Called by the pipeline before
+ * media_call_finished. */
+void media_call_unindexed(struct media *m, struct call *c);
 /* Closes the call's recording (everything up to the call's end), fills *out, and
  * forgets the call.  out must be released with media_result_free(). */
 void media_call_finished(struct media *m, struct call *c, struct call_media_result *out);

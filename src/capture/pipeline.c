@@ -122,6 +122,12 @@ static void on_call_finished(void *user, struct call *c)
 {
     struct pipeline *p = user;
     struct call_media_result media;
+    /* Our live row, or no row at all: what is at the recording's name was left by a
+     * killed import (a re-import keeps the file a row describes). */
+    int64_t existing;
+    if (c->id > 0 || (c->id == 0 && c->call_id &&
+                      index_find_call(p->ix, c->call_id, c->start, &existing) == 0))
+        media_call_unindexed(p->media, c);
     media_call_finished(p->media, c, &media);
     /* [rules] keep_metadata_of_unrecorded = no: a call the rules did not record leaves
      * no row either (only the calls_not_recorded counter). */

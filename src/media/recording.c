@@ -388,7 +388,8 @@ static void close_file(struct media *m, struct call_media *cm, struct call_media
         }
     }
     uint64_t samples = ogg_opus_writer_samples(cm->writer);
-    if (recording_file_commit(cm->file, rec->sha256, &rec->bytes, err, sizeof(err)) != 0) {
+    if (recording_file_commit(cm->file, cm->unindexed, rec->sha256, &rec->bytes, err,
+                              sizeof(err)) != 0) {
         cm->file = NULL;
         log_msg(LOG_ERR, "media: call %s: recording not stored: %s", c->call_id, err);
         goto fail;
