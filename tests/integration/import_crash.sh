@@ -8,7 +8,8 @@
 #   3. the import again: it closes each live row with its recovered file (end_reason
 #      crash, recording truncated), then finishes the capture: one row per call of the
 #      capture (no duplicate, none live), `verify --all` names no file tampered nor
-#      orphan, every recording is ok except the truncated ones of the killed calls.
+#      orphan, every recording is ok except the truncated ones of the killed calls (a
+#      call already closed as crash stays so: the re-import does not redo it).
 # Environment: GREFFIER_BIN, GREFFIER_BUILD (for bench/gen_calls), TEST_OUT.
 set -u
 BIN=${GREFFIER_BIN:-build/greffier}
@@ -101,7 +102,9 @@ grep -qE 'tampered|orphan|missing' "$T/verify2.out" &&
     fail "verify --all after the second import: $(grep -E 'tampered|orphan|missing' "$T/verify2.out" | head)"
 ok=$(grep -c ' ok ' "$T/verify2.out")
 truncated=$(grep -c '^[0-9]* truncated ' "$T/verify2.out")
-[ "$ok" -ge 100 ] && [ $((ok + truncated)) = 120 ] && [ "$truncated" -ge "$recovered" ] ||
+# A .part whose last chunk was written before the kill, not yet renamed, verifies ok.
+[ $((ok + truncated)) = 120 ] && [ "$truncated" -le "$recovered" ] &&
+    [ "$truncated" -ge $((recovered * 9 / 10)) ] ||
     fail "verify --all: $ok ok, $truncated truncated of 120 ($recovered recovered): $(grep -v ' ok ' "$T/verify2.out" | head)"
 step "import again: $recovered calls closed as crash (truncated), 120 rows, none twice, verify: $ok ok, $truncated truncated"
 step "PASS: kill -9 of an import, then the import again"
