@@ -51,7 +51,7 @@ struct pipeline {
     pkt_time_t last_complexity_change, calm_since;
     unsigned uncommitted;
     bool in_transaction;
-    bool live_uncommitted;  /* a live row was published since the last commit */
+    bool live_uncommitted;   /* a live row was published since the last commit */
     int64_t committed_at_ms; /* monotonic, at the last commit */
     bool on_demand; /* on_demand rules or a malicious code: the idle tick serves them */
     pkt_time_t backlog; /* at the last pipeline_idle() */
@@ -125,8 +125,8 @@ static void on_call_finished(void *user, struct call *c)
     /* Our live row, or no row at all: what is at the recording's name was left by a
      * killed import (a re-import keeps the file a row describes). */
     int64_t existing;
-    if (c->id > 0 || (c->id == 0 && c->call_id &&
-                      index_find_call(p->ix, c->call_id, c->start, &existing) == 0))
+    if (c->id > 0 ||
+        (c->id == 0 && c->call_id && index_find_call(p->ix, c->call_id, c->start, &existing) == 0))
         media_call_unindexed(p->media, c);
     media_call_finished(p->media, c, &media);
     /* [rules] keep_metadata_of_unrecorded = no: a call the rules did not record leaves

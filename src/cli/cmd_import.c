@@ -30,8 +30,7 @@ void cli_recover_recordings(struct cli *cli, struct index *ix)
     /* Their calls' live rows: closed with the truncated file (index_recover_live). */
     long rows = index_recover_live(ix, cli->cfg.data_dir);
     if (rows > 0)
-        log_msg(LOG_WARNING, "%ld call(s) cut by a crash indexed with a truncated recording",
-                rows);
+        log_msg(LOG_WARNING, "%ld call(s) cut by a crash indexed with a truncated recording", rows);
 }
 
 int cmd_import(struct cli *cli, int argc, char **argv)

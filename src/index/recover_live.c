@@ -139,8 +139,8 @@ static long read_live(struct index *ix, struct live_row **out)
         snprintf(r->path, sizeof(r->path), "%s", p);
     }
     if (rc != SQLITE_DONE) {
-        log_msg(LOG_ERR, "index: live rows: %s", rc == SQLITE_NOMEM ? "out of memory"
-                                                                   : sqlite3_errmsg(ix->db));
+        log_msg(LOG_ERR, "index: live rows: %s",
+                rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(ix->db));
         free(*out);
         *out = NULL;
         n = -1;
@@ -265,8 +265,7 @@ long index_recover_live(struct index *ix, const char *data_dir)
                 log_msg(LOG_WARNING, "index: call %" PRId64 " cut by a crash: recording %s: %s",
                         r->id, path, strerror(errno));
         } else {
-            log_msg(LOG_WARNING, "index: call %" PRId64 " cut by a crash had no recording",
-                    r->id);
+            log_msg(LOG_WARNING, "index: call %" PRId64 " cut by a crash had no recording", r->id);
         }
         if (close_row(ix, r, have_file ? &f : NULL) != 0) {
             failed++;

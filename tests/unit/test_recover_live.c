@@ -71,8 +71,8 @@ static int64_t publish(struct index *ix, struct call *c, const char *call_id, pk
     c->status = CALL_IN_PROGRESS;
     c->caller = (struct party){"0611111111", "33611111111", NULL, NULL};
     c->callee = (struct party){"2001", "2001", NULL, NULL};
-    struct media_rules_decision d = {.made = true, .recorded = true, .origin = "[default]",
-                                     .action = "record"};
+    struct media_rules_decision d = {
+        .made = true, .recorded = true, .origin = "[default]", .action = "record"};
     if (on_demand) {
         snprintf(d.action, sizeof(d.action), "on_demand");
         snprintf(d.on_demand, sizeof(d.on_demand), "%s", on_demand);
