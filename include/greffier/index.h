@@ -32,9 +32,10 @@ int index_commit(struct index *ix);
 /* Whether call (call_id, start) has a row: 1 (*id set), 0 none, -1 error (logged). */
 int index_find_call(struct index *ix, const char *call_id, pkt_time_t start, int64_t *id);
 
-/* After a crash, at the start of capture, serve and import (after vault_recover()):
- * closes every live row whose writer died, with its recovered file as a truncated
- * recording (src/index/recover_live.c, docs/CALLS.md).  Rows of undecided on-demand
+/* After a crash, at the start of capture, serve and import (before vault_recover()):
+ * closes every live row whose writer died, with its file as a truncated recording (or
+ * a complete one when its writer had finished it) (src/index/recover_live.c,
+ * docs/CALLS.md).  Rows of undecided on-demand
  * calls and rows whose .part file a living process still writes are left alone.
  * Returns the number of rows closed, -1 on error (logged). */
 long index_recover_live(struct index *ix, const char *data_dir);

@@ -24,13 +24,14 @@ struct index *cli_open_index(struct cli *cli)
 
 void cli_recover_recordings(struct cli *cli, struct index *ix)
 {
+    /* The live rows first: whether a file still has its .part name tells a truncated
+     * recording from one whose writer finished it (index_recover_live). */
+    long rows = index_recover_live(ix, cli->cfg.data_dir);
+    if (rows > 0)
+        log_msg(LOG_WARNING, "%ld call(s) cut by a crash indexed with their recording", rows);
     int n = vault_recover(cli->cfg.data_dir);
     if (n > 0)
         log_msg(LOG_WARNING, "%d recording(s) interrupted by a crash closed as truncated", n);
-    /* Their calls' live rows: closed with the truncated file (index_recover_live). */
-    long rows = index_recover_live(ix, cli->cfg.data_dir);
-    if (rows > 0)
-        log_msg(LOG_WARNING, "%ld call(s) cut by a crash indexed with a truncated recording", rows);
 }
 
 int cmd_import(struct cli *cli, int argc, char **argv)

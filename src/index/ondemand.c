@@ -436,8 +436,8 @@ long ondemand_recover(struct index *ix, const char *data_dir)
     char at[TIME_ISO_SIZE];
     now_iso(at, sizeof(at));
     /* One row at a time (settling writes the rows walked).  Kept calls and calls not
-     * on demand were closed with their truncated recording by index_recover_live(); a
-     * row whose .part file is still locked belongs to a process alive. */
+     * on demand were closed with their recording by index_recover_live(); a row whose
+     * .part file is still locked belongs to a process alive. */
     for (;;) {
         sqlite3_stmt *st = prepare(ix, "SELECT id, pending_path FROM calls WHERE live = 1"
                                        " AND decision IS NOT NULL AND decision <> 'kept'"
@@ -455,7 +455,7 @@ long ondemand_recover(struct index *ix, const char *data_dir)
         if (rc != SQLITE_ROW)
             break;
         last = id;
-        if (part[0] && access(part, F_OK) == 0)
+        if (part[0] && ix_held_by_writer(part))
             continue;
         settle_call(ix, data_dir, id, false, "crash", at,
                     "{\"via\":\"recovery\",\"reason\":\"capture stopped during the call\"}");

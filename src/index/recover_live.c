@@ -3,23 +3,29 @@
  * docs/CALLS.md "Calls cut by a crash").
  *
  * Every call whose recording is being written has a live row (status in_progress,
- * live = 1, pending_path = its file: src/capture/pipeline.c).  After a kill -9,
- * vault_recover() has renamed each unlocked .part file to its final name; here each live
- * row gets what the capture side can know without the private key: a recordings row in
- * state truncated with the file's size and the SHA-256 of its sealed bytes, its start
- * (the file name carries it), and no duration (finding it needs the audio decoded).
- * The row stops being live and says why (end_reason crash); the SIP messages, streams
- * and events the dead process held in memory are lost.
+ * live = 1, pending_path = its file: src/capture/pipeline.c).  After a kill -9, each
+ * live row gets what the capture side can know without the private key: a recordings
+ * row with the file's size and the SHA-256 of its sealed bytes, its start (the file name
+ * carries it), and no duration (finding it needs the audio decoded).  The row stops
+ * being live and says why (end_reason crash); the SIP messages, streams and events the
+ * dead process held in memory are lost.
  *
- * A row whose .part file is still there belongs to a writer alive (its flock kept
- * vault_recover away): it is left alone, so an import may run beside a daemon.
- * Rows of undecided on-demand calls are not touched: ondemand_recover() destroys them.
+ * Runs before vault_recover(), which renames each .part file a dead writer left to its
+ * final name, because the two names tell the two cases apart:
+ * - only NAME.part: the writer died mid-call; the file is truncated (the hash is of the
+ *   .part, which vault_recover renames without changing a byte);
+ * - NAME: the writer had sealed the last chunk, synced and linked it (the call ended in
+ *   the second before the crash, its finished row not committed): it is complete.
+ * A .part another process holds an flock on belongs to a writer alive: its row is left
+ * alone, so an import may run beside a daemon.  Rows of undecided on-demand calls are
+ * not touched: ondemand_recover() destroys them.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +45,7 @@ struct recovered_file {
     uint64_t bytes;
     char sha256[65];
     int64_t start_us; /* from its name, 0 when the name does not say */
+    bool complete;    /* linked to its final name by its writer */
 };
 
 /* A path the media stage wrote: relative, inside the data directory. */
@@ -104,6 +111,16 @@ static int hash_file(const char *path, struct recovered_file *f)
     return 0;
 }
 
+bool ix_held_by_writer(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
+    bool held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* releases the lock taken, if any */
+    return held;
+}
+
 /* The live rows not under an undecided on-demand rule, oldest first.  -1 on error. */
 static long read_live(struct index *ix, struct live_row **out)
 {
@@ -165,14 +182,14 @@ static int prepare(struct index *ix, const char *sql, sqlite3_stmt **st, char *e
     return -1;
 }
 
-static int insert_truncated(struct index *ix, const struct live_row *r,
+static int insert_recording(struct index *ix, const struct live_row *r,
                             const struct recovered_file *f, char *err, size_t errsize)
 {
     sqlite3_stmt *st;
     if (prepare(ix,
                 "INSERT INTO recordings (call_ref, path, bytes, sha256, start_us,"
                 " answer_offset_ms, state) VALUES (:id, :path, :bytes, :sha256, :start_us,"
-                " :answer_offset_ms, 'truncated') ON CONFLICT (call_ref) DO NOTHING",
+                " :answer_offset_ms, :state) ON CONFLICT (call_ref) DO NOTHING",
                 &st, err, errsize) != 0)
         return -1;
     struct ix_binder b = {st, NULL, SQLITE_OK};
@@ -185,6 +202,7 @@ static int insert_truncated(struct index *ix, const struct live_row *r,
         ix_bind_int(&b, ":answer_offset_ms", (r->answer_us - f->start_us) / 1000);
     else
         ix_bind_null(&b, ":answer_offset_ms");
+    ix_bind_text(&b, ":state", f->complete ? "complete" : "truncated");
     int rc = ix_step_bound(ix->db, &b, err, errsize);
     sqlite3_finalize(st);
     return rc;
@@ -220,7 +238,7 @@ static int close_row(struct index *ix, const struct live_row *r, const struct re
         snprintf(err, sizeof(err), "%s", sqlite3_errmsg(ix->db));
         goto fail;
     }
-    if ((f && insert_truncated(ix, r, f, err, sizeof(err)) != 0) ||
+    if ((f && insert_recording(ix, r, f, err, sizeof(err)) != 0) ||
         end_row(ix, r, f != NULL, err, sizeof(err)) != 0)
         goto rollback;
     if (exec_sql(ix, "RELEASE recover_live") != 0) {
@@ -256,10 +274,11 @@ long index_recover_live(struct index *ix, const char *data_dir)
         if (path_ok(r->path)) {
             snprintf(path, sizeof(path), "%s/%s", data_dir, r->path);
             snprintf(part, sizeof(part), "%s.part", path);
-            if (access(part, F_OK) == 0)
+            if (ix_held_by_writer(part))
                 continue; /* still being written by a process alive */
             f.start_us = start_from_name(r->path);
-            if (hash_file(path, &f) == 0)
+            f.complete = access(path, F_OK) == 0;
+            if (hash_file(f.complete ? path : part, &f) == 0)
                 have_file = true;
             else
                 log_msg(LOG_WARNING, "index: call %" PRId64 " cut by a crash: recording %s: %s",
@@ -275,8 +294,8 @@ long index_recover_live(struct index *ix, const char *data_dir)
         if (have_file)
             log_msg(LOG_WARNING,
                     "index: call %" PRId64 " cut by a crash: closed with its recording %s (%" PRIu64
-                    " bytes, truncated)",
-                    r->id, r->path, f.bytes);
+                    " bytes, %s)",
+                    r->id, r->path, f.bytes, f.complete ? "complete" : "truncated");
         else
             log_msg(LOG_WARNING, "index: call %" PRId64 " cut by a crash: closed, no recording",
                     r->id);

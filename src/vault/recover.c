@@ -5,10 +5,10 @@
  * [vault] seal_interval seconds, so a .part file holds a valid header and chunks up to
  * the crash; only its last chunk (the one flagged last) is missing.  Renaming it to its
  * final name keeps it readable up to its last complete chunk.  Its call's live row (the
- * pipeline publishes one per recording started) is then closed with it as a truncated
- * recording by index_recover_live(); a file without a row (started less than a second
- * or two before the crash, its row not yet committed) is listed by `greffier verify
- * --all` as an orphan.
+ * pipeline publishes one per recording started) was closed just before, with the file
+ * as a truncated recording, by index_recover_live(); a file without a row (started
+ * less than a second or two before the crash, its row not yet committed) is listed by
+ * `greffier verify --all` as an orphan.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -271,7 +271,7 @@ timeout 30 "$BIN" -d "$DATA" user add superv --role supervisor --password-file "
 start_serve "$WORK/serve3.log"
 grep -q '2 recording(s) interrupted by a crash closed as truncated' "$WORK/serve3.log" ||
     fail "restart: the 2 recordings are not recovered: $(head -n 20 "$WORK/serve3.log")"
-grep -q '2 call(s) cut by a crash indexed with a truncated recording' "$WORK/serve3.log" ||
+grep -q '2 call(s) cut by a crash indexed with their recording' "$WORK/serve3.log" ||
     fail "restart: the 2 calls in progress are not indexed: $(grep -E 'crash|vault' "$WORK/serve3.log")"
 [ "$(find "$DATA/recordings" -name '*.part' | wc -l)" = 0 ] || fail "a .part file is left"
 python3 - "$DATA/index.sqlite" <<'EOF' || fail "index damaged after the recovery"

@@ -1,9 +1,10 @@
 /*
  * test_recover_live.c - the live rows a killed capture leaves (src/index/recover_live.c):
- * each is closed with its recovered file as a truncated recording (size, SHA-256 of the
- * bytes on disk, start from the file name), status and end_reason as docs/CALLS.md says;
- * a row whose file is gone is closed without a recording; a row whose .part file is
- * still there (a writer alive) and an undecided on-demand row are left alone; the
+ * each is closed with its file, before vault_recover renames it: a .part alone is a
+ * truncated recording, a file under its final name a complete one (size, SHA-256 of the
+ * bytes on disk, start from the file name); status and end_reason as docs/CALLS.md
+ * says; a row whose file is gone is closed without a recording; a row whose .part file
+ * is locked (a writer alive) and an undecided on-demand row are left alone; the
  * finished call of a live row fills the same row.
  */
 #include <stdbool.h>
@@ -11,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../src/index/index_int.h"
 #include "greffier/index.h"
@@ -113,21 +117,32 @@ int main(void)
     snprintf(rel_d, sizeof(rel_d), DAY "/%lld-00000000000000dd.gfv", (long long)(T0 + 5 * S));
     snprintf(rel_e, sizeof(rel_e), DAY "/%lld-00000000000000ee.gfv", (long long)(T0 + 6 * S));
     int64_t ia = publish(ix, &a, "a@x", T0, T0 + 2 * S, NULL, rel_a);
-    write_file(rel_a, "", "abc");
+    write_file(rel_a, ".part", "abc"); /* cut mid-call */
     /* early media, never answered: its file is gone */
     int64_t ib = publish(ix, &b, "b@x", T0 + S, 0, NULL, rel_b);
     /* a writer alive: the .part is still there */
     int64_t ic = publish(ix, &c, "c@x", T0 + 2 * S, T0 + 4 * S, NULL, rel_c);
     write_file(rel_c, ".part", "partial");
+    char part_c[512];
+    snprintf(part_c, sizeof(part_c), "%s/%s.part", data, rel_c);
+    int writer = open(part_c, O_RDONLY | O_CLOEXEC);
+    CHECK(writer >= 0 && flock(writer, LOCK_EX | LOCK_NB) == 0);
     /* on demand, undecided: ondemand_recover's */
     int64_t id_ = publish(ix, &d, "d@x", T0 + 3 * S, T0 + 5 * S, "pending", rel_d);
     write_file(rel_d, "", "pending audio");
-    /* on demand, kept: recovered like any recording */
+    /* on demand, kept: recovered like any recording; its writer had finished it */
     int64_t ie = publish(ix, &e, "e@x", T0 + 4 * S, T0 + 7 * S, "kept", rel_e);
     write_file(rel_e, "", "");
-    CHECK_INT(q_int(ix, "SELECT count(*) FROM calls WHERE live = 1"), 5);
+    /* finished and linked, its .part not yet removed, the writer dead */
+    struct call g;
+    char rel_g[128];
+    snprintf(rel_g, sizeof(rel_g), DAY "/%lld-00000000000000ff.gfv", (long long)(T0 + 8 * S));
+    int64_t ig = publish(ix, &g, "g@x", T0 + 8 * S, T0 + 8 * S, NULL, rel_g);
+    write_file(rel_g, "", "abc");
+    write_file(rel_g, ".part", "abc");
+    CHECK_INT(q_int(ix, "SELECT count(*) FROM calls WHERE live = 1"), 6);
 
-    CHECK_INT(index_recover_live(ix, data), 3);
+    CHECK_INT(index_recover_live(ix, data), 4);
 
     snprintf(sql, sizeof(sql),
              "SELECT live || ' ' || status || ' ' || end_reason || ' ' || media_state || ' ' ||"
@@ -164,11 +179,17 @@ int main(void)
              "SELECT c.live || ' ' || c.decision || ' ' || r.state || ' ' || r.bytes || ' ' ||"
              " r.sha256 FROM calls c JOIN recordings r ON r.call_ref = c.id WHERE c.id = %lld",
              (long long)ie);
-    CHECK_STR(q_text(ix, sql), "0 kept truncated 0 "
+    CHECK_STR(q_text(ix, sql), "0 kept complete 0 "
                                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    snprintf(sql, sizeof(sql),
+             "SELECT c.live || ' ' || r.state || ' ' || r.bytes FROM calls c"
+             " JOIN recordings r ON r.call_ref = c.id WHERE c.id = %lld",
+             (long long)ig);
+    CHECK_STR(q_text(ix, sql), "0 complete 3");
 
     /* Again: nothing more to close (the living writer's row stays live). */
     CHECK_INT(index_recover_live(ix, data), 0);
+    close(writer);
 
     /* The pending on-demand row: destroyed by ondemand_recover, which leaves the
      * living writer's row alone. */
@@ -189,7 +210,7 @@ int main(void)
     snprintf(sql, sizeof(sql), "SELECT live || ' ' || status FROM calls WHERE id = %lld",
              (long long)ic);
     CHECK_STR(q_text(ix, sql), "0 answered");
-    CHECK_INT(q_int(ix, "SELECT count(*) FROM calls"), 5);
+    CHECK_INT(q_int(ix, "SELECT count(*) FROM calls"), 6);
     CHECK_INT(q_int(ix, "SELECT count(*) FROM calls WHERE live = 1"), 0);
 
     /* The index holds together after all that. */
