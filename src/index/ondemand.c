@@ -496,8 +496,11 @@ int ondemand_request(struct index *ix, const char *data_dir, int64_t call_ref, c
             snprintf(err, errsize, "not an on_demand call (its recording rule decided alone)");
         return -3;
     }
-    if (malicious && !cs.live && !cs.decision[0]) {
-        /* Not on demand and over: nothing to hand to the capture process. */
+    if (malicious && !cs.decision[0]) {
+        /* Not on demand: nothing to hand to the capture process, whose recording is kept
+         * anyway.  Also while the call is in progress (a live row since its recording
+         * started): the tag, hold and alarm are index rows, which the finished call's
+         * row keeps (same id). */
         if (ondemand_mark_malicious(ix, call_ref, user) != 0)
             return -1;
         snprintf(state, statesize, "marked");

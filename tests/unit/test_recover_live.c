@@ -201,6 +201,14 @@ int main(void)
     struct stat sb;
     CHECK(stat(sql, &sb) != 0);
 
+    /* Marked malicious from the web while in progress: not on demand, so the web marks
+     * it at once (tag, hold, alarm), and the finished row keeps it. */
+    char state[32] = "", why[128] = "";
+    CHECK_INT(ondemand_request(ix, data, ic, "malicious", "sup1", state, sizeof(state), why,
+                               sizeof(why)),
+              1);
+    CHECK_STR(state, "marked");
+
     /* The writer's call finishes: the same row is filled, not a second one. */
     c.end = T0 + 9 * S;
     c.status = CALL_ANSWERED;
@@ -210,6 +218,11 @@ int main(void)
     snprintf(sql, sizeof(sql), "SELECT live || ' ' || status FROM calls WHERE id = %lld",
              (long long)ic);
     CHECK_STR(q_text(ix, sql), "0 answered");
+    snprintf(sql, sizeof(sql),
+             "SELECT (SELECT count(*) FROM call_tags WHERE call_ref = %lld AND tag = 'malicious')"
+             " + (SELECT count(*) FROM legal_holds WHERE call_ref = %lld)",
+             (long long)ic, (long long)ic);
+    CHECK_INT(q_int(ix, sql), 2);
     CHECK_INT(q_int(ix, "SELECT count(*) FROM calls"), 6);
     CHECK_INT(q_int(ix, "SELECT count(*) FROM calls WHERE live = 1"), 0);
 
