@@ -256,14 +256,18 @@ fail:
 
 long index_recover_live(struct index *ix, const char *data_dir)
 {
+    /* The rows are read inside the write transaction (BEGIN IMMEDIATE): a daemon beside
+     * this import that has just finished a call commits its row first, and the row is
+     * then no longer live. */
+    bool own_txn = !ix->in_txn;
+    if (own_txn && index_begin(ix) != 0)
+        return -1;
     struct live_row *rows;
     long n = read_live(ix, &rows);
-    if (n <= 0)
+    if (n <= 0) {
+        if (own_txn && index_commit(ix) != 0)
+            return -1;
         return n;
-    bool own_txn = !ix->in_txn;
-    if (own_txn && index_begin(ix) != 0) {
-        free(rows);
-        return -1;
     }
     long closed = 0, failed = 0;
     for (long i = 0; i < n; i++) {
