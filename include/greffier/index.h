@@ -29,6 +29,17 @@ void index_close(struct index *ix);
 int index_begin(struct index *ix);
 int index_commit(struct index *ix);
 
+/* Whether call (call_id, start) has a row: 1 (*id set), 0 none, -1 error (logged). */
+int index_find_call(struct index *ix, const char *call_id, pkt_time_t start, int64_t *id);
+
+/* After a crash, at the start of capture, serve and import (before vault_recover()):
+ * closes every live row whose writer died, with its file as a truncated recording (or
+ * a complete one when its writer had finished it) (src/index/recover_live.c,
+ * docs/CALLS.md).  Rows of undecided on-demand
+ * calls and rows whose .part file a living process still writes are left alone.
+ * Returns the number of rows closed, -1 on error (logged). */
+long index_recover_live(struct index *ix, const char *data_dir);
+
 /* Stores a finished (or still in progress at end of capture) call with its SIP messages
  * and media offers, atomically.  Returns 1 when stored, 0 when an identical call (same
  * Call-ID and start) is already indexed (nothing written), -1 on error (message logged).

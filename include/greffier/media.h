@@ -29,6 +29,11 @@ void media_free(struct media *m);
 
 void media_call_started(struct media *m, struct call *c);
 void media_offer(struct media *m, struct call *c, const struct call_media_offer *offer);
+/* Says that call c has no index row (nor a live row of another process): a file at
+ * its recording's name is a leftover of a killed import, which its recording replaces
+ * when it closes (recording_file_commit).  Called by the pipeline before
+ * media_call_finished. */
+void media_call_unindexed(struct media *m, struct call *c);
 /* Closes the call's recording (everything up to the call's end), fills *out, and
  * forgets the call.  out must be released with media_result_free(). */
 void media_call_finished(struct media *m, struct call *c, struct call_media_result *out);
@@ -51,6 +56,14 @@ void media_set_disk_full(struct media *m, bool full);
 /* True once after a recording failed for lack of space (ENOSPC), so that the daemon
  * applies [storage] on_disk_full at once. */
 bool media_disk_full_seen(struct media *m);
+
+/* Every call in progress whose recording is being written, with its rules' decision and
+ * the recording's path relative to the data directory: the pipeline publishes each as a
+ * live index row, so that a crash leaves no audio on disk without a row. */
+void media_each_recording(struct media *m,
+                          void (*fn)(void *user, struct call *c,
+                                     const struct media_rules_decision *d, const char *relpath),
+                          void *user);
 
 /* On demand (src/media/ondemand.c).  fn is called for every call in progress that is
  * under an on_demand rule or marked malicious, with the decision so far and the path of

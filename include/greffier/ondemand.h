@@ -29,8 +29,9 @@ struct index;
 
 /* ---- the capture process ------------------------------------------------------- */
 
-/* Gives call c in progress its live row (status in_progress, decision pending, the
- * rule, relpath: its recording) and sets c->id.  Returns 1 when published, 0 when the
+/* Gives call c in progress its live row (status in_progress, the decision of an
+ * on_demand call or NULL, the rule, relpath: its recording) and sets c->id.  The
+ * pipeline publishes every call with a recording this way, on demand or not.  Returns 1 when published, 0 when the
  * call is already indexed (a capture imported again: c->id = -1, the call is not live),
  * -1 on error (logged). */
 int ondemand_publish(struct index *ix, struct call *c, const struct media_rules_decision *d,
@@ -54,10 +55,11 @@ int ondemand_request_done(struct index *ix, int64_t id, const char *outcome);
  * malicious mark.  0 or -1. */
 int ondemand_stored(struct index *ix, int64_t call_ref, const struct media_rules_decision *d);
 
-/* Live rows left by a capture process that died: their recording (recovered by
- * vault_recover as a truncated file) is destroyed unless it was kept, and the rows stop
- * being live.  Only the process that owns the live rows (capture, serve) calls it.
- * Returns the number of rows settled, -1 on error. */
+/* Live rows of undecided on-demand calls left by a capture process that died: their
+ * recording (recovered by vault_recover as a truncated file) is destroyed and the rows
+ * stop being live (kept ones are closed by index_recover_live, which runs first).  A
+ * row whose .part file is still locked by a living writer is left alone.  Returns the
+ * number of rows settled, -1 on error. */
 long ondemand_recover(struct index *ix, const char *data_dir);
 
 /* ---- any process ---------------------------------------------------------------- */

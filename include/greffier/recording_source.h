@@ -36,8 +36,9 @@ long recording_source_read_at(struct recording_source *rs, uint64_t offset, uint
                               size_t len);
 
 /* Checks the stored file against what the index recorded when it was written (its size
- * and SHA-256) and authenticates every chunk (recording_check).  Returns 0 when intact,
- * 1 when altered or truncated (err says how), -1 when it cannot be checked (missing,
+ * and SHA-256) and authenticates every chunk (recording_check).  Returns 0 when intact
+ * (or truncated by a crash, known so to the index and unchanged since: it plays up to
+ * its last sealed chunk), 1 when altered or truncated (err says how), -1 when it cannot be checked (missing,
  * unreadable, no private key; err says why). */
 int recording_verify(const char *data_dir, const struct recording_info *info, char *err,
                      size_t errsize);

@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "greffier/dialog.h"
 #include "greffier/log.h"
@@ -27,6 +28,8 @@
 #define SECOND ((pkt_time_t)1000000)
 /* Calls written per index transaction during a burst; each commit is one fsync. */
 #define CALLS_PER_COMMIT 500
+/* The longest a published live row waits for its commit (import: see publish_live). */
+#define LIVE_COMMIT_MS 1000
 
 struct pipeline {
     const struct config *cfg;
@@ -48,6 +51,8 @@ struct pipeline {
     pkt_time_t last_complexity_change, calm_since;
     unsigned uncommitted;
     bool in_transaction;
+    bool live_uncommitted;   /* a live row was published since the last commit */
+    int64_t committed_at_ms; /* monotonic, at the last commit */
     bool on_demand; /* on_demand rules or a malicious code: the idle tick serves them */
     pkt_time_t backlog; /* at the last pipeline_idle() */
     uint64_t sip_requests[PIPELINE_SIP_METHODS], sip_responses[PIPELINE_SIP_METHODS];
@@ -75,6 +80,13 @@ static void begin_if_needed(struct pipeline *p)
         p->in_transaction = true;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void commit(struct pipeline *p)
 {
     if (p->in_transaction) {
@@ -82,6 +94,8 @@ static void commit(struct pipeline *p)
         p->in_transaction = false;
     }
     p->uncommitted = 0;
+    p->live_uncommitted = false;
+    p->committed_at_ms = mono_ms();
 }
 
 static void on_call_started(void *user, struct call *c)
@@ -108,6 +122,12 @@ static void on_call_finished(void *user, struct call *c)
 {
     struct pipeline *p = user;
     struct call_media_result media;
+    /* Our live row, or no row at all: what is at the recording's name was left by a
+     * killed import (a re-import keeps the file a row describes). */
+    int64_t existing;
+    if (c->id > 0 ||
+        (c->id == 0 && c->call_id && index_find_call(p->ix, c->call_id, c->start, &existing) == 0))
+        media_call_unindexed(p->media, c);
     media_call_finished(p->media, c, &media);
     /* [rules] keep_metadata_of_unrecorded = no: a call the rules did not record leaves
      * no row either (only the calls_not_recorded counter). */
@@ -135,6 +155,35 @@ static void on_call_finished(void *user, struct call *c)
         call_report_finished(p->report, c, &media);
     media_result_free(&media);
     if (++p->uncommitted >= CALLS_PER_COMMIT)
+        commit(p);
+}
+
+/* ---- live rows: no audio on disk without a row -------------------------------------- */
+
+static void publish_recording(void *user, struct call *c, const struct media_rules_decision *d,
+                              const char *relpath)
+{
+    struct pipeline *p = user;
+    if (c->id != 0)
+        return; /* published already, or indexed before (-1) */
+    begin_if_needed(p);
+    int r = ondemand_publish(p->ix, c, d, relpath);
+    if (r < 0)
+        COUNT(p->counters, drop_index_error);
+    else if (r > 0)
+        p->live_uncommitted = true;
+}
+
+/* Every recording started since the last tick gets its live row (status in_progress,
+ * live = 1, pending_path = its file): after a kill -9, the restart closes the row with
+ * the truncated file (index_recover_live), instead of leaving an orphan.  Live, the
+ * idle tick commits every second.  An import has no idle tick and commits every
+ * CALLS_PER_COMMIT calls: a row published meanwhile is committed once it has waited
+ * LIVE_COMMIT_MS of real time (the clock only bounds a loss, it decides no content). */
+static void publish_live(struct pipeline *p)
+{
+    media_each_recording(p->media, publish_recording, p);
+    if (p->live_uncommitted && mono_ms() - p->committed_at_ms >= LIVE_COMMIT_MS)
         commit(p);
 }
 
@@ -367,6 +416,7 @@ struct pipeline *pipeline_new(const struct config *cfg, struct index *ix,
     p->dialogs = dialogs_new(cfg, counters, &sink);
     p->tls = tls_flows_new(4096);
     p->report = call_report_new(cfg, ix, counters);
+    p->committed_at_ms = mono_ms();
     if (!p->net || !p->tcp || !p->media || !p->dialogs || !p->tls || !p->report) {
         pipeline_finish(p, false);
         return NULL;
@@ -380,6 +430,7 @@ static void tick(struct pipeline *p)
     media_tick(p->media, p->now, store_unmatched, p);
     net_expire(p->net, p->now);
     tcp_reassembler_expire(p->tcp, p->now);
+    publish_live(p);
     if (p->on_demand)
         on_demand_tick(p);
     call_report_tick(p->report, p->now);

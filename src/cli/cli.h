@@ -44,9 +44,10 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *own,
 /* Opens the data directory's index, printing why not on failure. */
 struct index *cli_open_index(struct cli *cli);
 
-/* Closes the .part recordings a crash left (vault_recover), logging how many: at the
- * start of import and capture, once the index is open. */
-void cli_recover_recordings(struct cli *cli);
+/* Closes the live rows of the calls a crash cut (index_recover_live), then the .part
+ * recordings it left (vault_recover), logging how many: at the start of import and
+ * capture, once the index is open. */
+void cli_recover_recordings(struct cli *cli, struct index *ix);
 
 /* SIGHUP (reload.c): re-reads cli->cfg's file; applies the log level and the [alarms]
  * thresholds to cli->cfg, logs every other changed key as needing a restart. */

@@ -3,7 +3,8 @@
  * checked against the index, written as the Ogg Opus file itself or decoded to a 16-bit
  * stereo WAV (caller left, callee right).
  *
- * Nothing is written unless the stored file is intact (recording_verify), and the
+ * Nothing is written unless the stored file is intact (recording_verify: a recording the
+ * index knows as truncated by a crash plays up to its last sealed chunk), and the
  * output appears whole or not at all: it is written under a temporary name beside FILE,
  * synced, then renamed (rename(2) is atomic within a file system).  The recording is
  * read only through recording_source.h, which the vault will make decrypt.
@@ -176,6 +177,7 @@ static int write_recording(struct cli *cli, struct index *ix, int64_t id, const 
         return EXIT_FAIL;
     }
 
+    bool truncated = strcmp(info.state, "truncated") == 0;
     struct byte_source src;
     struct recording_source *rs =
         recording_open_source(cli->cfg.data_dir, &info, &src, err, sizeof(err));
@@ -184,14 +186,19 @@ static int write_recording(struct cli *cli, struct index *ix, int64_t id, const 
         return EXIT_FAIL;
     }
     int rc = fmt == OUT_OGG ? copy_to_file(&src, out, err, sizeof(err))
-                            : wav_export_from_ogg(&src, out, err, sizeof(err));
+                            : wav_export_from_ogg(&src, truncated, out, err, sizeof(err));
     recording_source_close(rs);
     if (rc != 0) {
         fprintf(stderr, "greffier: audio: call %lld: %s\n", (long long)id, err);
         return EXIT_FAIL;
     }
-    printf("%s: recording of call %lld (%.3f s, %s)\n", out, (long long)id, info.duration_s,
-           fmt == OUT_OGG ? "Ogg Opus" : "WAV, 16-bit, 2 channels");
+    if (truncated)
+        printf("%s: recording of call %lld (truncated by a crash: up to its last sealed chunk, "
+               "%s)\n",
+               out, (long long)id, fmt == OUT_OGG ? "Ogg Opus" : "WAV, 16-bit, 2 channels");
+    else
+        printf("%s: recording of call %lld (%.3f s, %s)\n", out, (long long)id, info.duration_s,
+               fmt == OUT_OGG ? "Ogg Opus" : "WAV, 16-bit, 2 channels");
     return EXIT_OK;
 }
 

@@ -329,7 +329,7 @@ int daemon_main(struct cli *cli, bool with_web, const char *listen)
     alarm_clear(d->ix, ALARM_KEY_PUBLIC);
     log_msg(LOG_INFO, "capture: recordings sealed for key %u", vault_pubkey_id(pk));
     vault_pubkey_free(pk);
-    cli_recover_recordings(cli);
+    cli_recover_recordings(cli, d->ix);
     /* The live rows of on_demand calls a previous capture left when it died. */
     ondemand_recover(d->ix, cli->cfg.data_dir);
     if (access(cli->cfg.data_dir, R_OK | W_OK | X_OK) != 0)

@@ -22,12 +22,16 @@ struct index *cli_open_index(struct cli *cli)
     return ix;
 }
 
-void cli_recover_recordings(struct cli *cli)
+void cli_recover_recordings(struct cli *cli, struct index *ix)
 {
+    /* The live rows first: whether a file still has its .part name tells a truncated
+     * recording from one whose writer finished it (index_recover_live). */
+    long rows = index_recover_live(ix, cli->cfg.data_dir);
+    if (rows > 0)
+        log_msg(LOG_WARNING, "%ld call(s) cut by a crash indexed with their recording", rows);
     int n = vault_recover(cli->cfg.data_dir);
     if (n > 0)
-        log_msg(LOG_WARNING, "%d recording(s) interrupted by a crash closed as truncated (not "
-                             "indexed: greffier verify --all lists them)", n);
+        log_msg(LOG_WARNING, "%d recording(s) interrupted by a crash closed as truncated", n);
 }
 
 int cmd_import(struct cli *cli, int argc, char **argv)
@@ -45,7 +49,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
     struct index *ix = cli_open_index(cli);
     if (!ix)
         return EXIT_FAIL;
-    cli_recover_recordings(cli);
+    cli_recover_recordings(cli, ix);
 
     struct counters counters = {0};
     struct pipeline *p = pipeline_new(&cli->cfg, ix, &counters);

@@ -108,4 +108,8 @@ void ix_json_call_fields(struct json_writer *w, sqlite3_stmt *st, bool with_mess
  * array written to w.  Returns their number, -1 on error (the array is still closed). */
 long ix_json_streams(struct index *ix, struct json_writer *w, int64_t call_ref);
 
+/* Whether another open file holds the flock of path: a recording's writer alive
+ * (recording_file.c locks its .part until it closes it).  recover_live.c. */
+bool ix_held_by_writer(const char *path);
+
 #endif

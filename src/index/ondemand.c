@@ -432,26 +432,33 @@ long ondemand_settle(struct index *ix, const char *data_dir, pkt_time_t now, boo
 long ondemand_recover(struct index *ix, const char *data_dir)
 {
     long settled = 0;
+    int64_t last = 0;
     char at[TIME_ISO_SIZE];
     now_iso(at, sizeof(at));
-    /* One row at a time: each leaves the live set, so the loop ends. */
+    /* One row at a time (settling writes the rows walked).  Kept calls and calls not
+     * on demand were closed with their recording by index_recover_live(); a row whose
+     * .part file is still locked belongs to a process alive. */
     for (;;) {
-        sqlite3_stmt *st = prepare(ix, "SELECT id, decision FROM calls WHERE live = 1"
-                                       " ORDER BY id LIMIT 1");
+        sqlite3_stmt *st = prepare(ix, "SELECT id, pending_path FROM calls WHERE live = 1"
+                                       " AND decision IS NOT NULL AND decision <> 'kept'"
+                                       " AND id > :last ORDER BY id LIMIT 1");
         if (!st)
             return -1;
+        sqlite3_bind_int64(st, 1, last);
         int rc = sqlite3_step(st);
         int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-        const char *d = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 1) : NULL;
-        bool kept = d && strcmp(d, "kept") == 0;
+        const char *path = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 1) : NULL;
+        char part[4410] = "";
+        if (path && path[0] && path[0] != '/' && !strstr(path, ".."))
+            snprintf(part, sizeof(part), "%s/%s.part", data_dir, path);
         sqlite3_finalize(st);
         if (rc != SQLITE_ROW)
             break;
-        /* Kept: vault_recover() closed its file as a truncated recording, which
-         * `greffier verify --all` lists; the rest had no decision and is destroyed. */
-        if (!kept)
-            settle_call(ix, data_dir, id, false, "crash", at,
-                        "{\"via\":\"recovery\",\"reason\":\"capture stopped during the call\"}");
+        last = id;
+        if (part[0] && ix_held_by_writer(part))
+            continue;
+        settle_call(ix, data_dir, id, false, "crash", at,
+                    "{\"via\":\"recovery\",\"reason\":\"capture stopped during the call\"}");
         sqlite3_stmt *u = prepare(ix, "UPDATE calls SET live = 0, end_reason = 'interrupted'"
                                       " WHERE id = :id");
         if (!u)
@@ -489,8 +496,11 @@ int ondemand_request(struct index *ix, const char *data_dir, int64_t call_ref, c
             snprintf(err, errsize, "not an on_demand call (its recording rule decided alone)");
         return -3;
     }
-    if (malicious && !cs.live && !cs.decision[0]) {
-        /* Not on demand and over: nothing to hand to the capture process. */
+    if (malicious && !cs.decision[0]) {
+        /* Not on demand: nothing to hand to the capture process, whose recording is kept
+         * anyway.  Also while the call is in progress (a live row since its recording
+         * started): the tag, hold and alarm are index rows, which the finished call's
+         * row keeps (same id). */
         if (ondemand_mark_malicious(ix, call_ref, user) != 0)
             return -1;
         snprintf(state, statesize, "marked");

@@ -309,3 +309,20 @@ fail:
     log_msg(LOG_ERR, "index: storing TLS flow: %s", err);
     return -1;
 }
+
+int index_find_call(struct index *ix, const char *call_id, pkt_time_t start, int64_t *id)
+{
+    char err[256] = "";
+    sqlite3_stmt *st = ix->st[ST_FIND_CALL];
+    struct ix_binder f = {st, NULL, SQLITE_OK};
+    ix_bind_text(&f, ":call_id", call_id);
+    ix_bind_int(&f, ":start_us", start);
+    int rc = ix_binder_error(&f, err, sizeof(err)) ? SQLITE_ERROR : sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        log_msg(LOG_ERR, "index: finding a call: %s", err[0] ? err : sqlite3_errmsg(ix->db));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}

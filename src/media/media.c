@@ -386,6 +386,14 @@ void media_drain_unmatched(struct media *m,
     }
 }
 
+void media_call_unindexed(struct media *m, struct call *c)
+{
+    (void)m;
+    struct call_media *cm = call_media_of(c);
+    if (cm)
+        cm->unindexed = true;
+}
+
 void media_call_finished(struct media *m, struct call *c, struct call_media_result *out)
 {
     memset(out, 0, sizeof(*out));

@@ -122,6 +122,7 @@ struct call_media {
     unsigned complexity_min; /* lowest encoder complexity used in this recording */
     struct timeline *tl;
     char relpath[256];
+    bool unindexed; /* media_call_unindexed: a file at relpath is a crash's leftover */
     char codecs[48];
 
     struct media_event *events;

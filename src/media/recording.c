@@ -388,7 +388,8 @@ static void close_file(struct media *m, struct call_media *cm, struct call_media
         }
     }
     uint64_t samples = ogg_opus_writer_samples(cm->writer);
-    if (recording_file_commit(cm->file, rec->sha256, &rec->bytes, err, sizeof(err)) != 0) {
+    if (recording_file_commit(cm->file, cm->unindexed, rec->sha256, &rec->bytes, err,
+                              sizeof(err)) != 0) {
         cm->file = NULL;
         log_msg(LOG_ERR, "media: call %s: recording not stored: %s", c->call_id, err);
         goto fail;
@@ -467,4 +468,14 @@ void recording_close(struct media *m, struct call_media *cm, struct call_media_r
     cm->lane = NULL;
     ogg_opus_writer_free(cm->writer);
     cm->writer = NULL;
+}
+
+void media_each_recording(struct media *m,
+                          void (*fn)(void *user, struct call *c,
+                                     const struct media_rules_decision *d, const char *relpath),
+                          void *user)
+{
+    for (struct call_media *cm = m->calls; cm; cm = cm->next)
+        if (cm->recording && cm->relpath[0])
+            fn(user, cm->call, &cm->decision, cm->relpath);
 }

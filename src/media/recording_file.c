@@ -15,6 +15,8 @@
 
 #include <openssl/evp.h>
 
+#include "greffier/log.h"
+
 #include "recording_file.h"
 
 struct recording_file {
@@ -178,8 +180,8 @@ static int hash_existing(struct recording_file *rf)
     return 0;
 }
 
-int recording_file_commit(struct recording_file *rf, char *sha256, uint64_t *bytes, char *err,
-                          size_t errsize)
+int recording_file_commit(struct recording_file *rf, bool replace_leftover, char *sha256,
+                          uint64_t *bytes, char *err, size_t errsize)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
@@ -199,9 +201,19 @@ int recording_file_commit(struct recording_file *rf, char *sha256, uint64_t *byt
     rf->fd = -1;
     /* link() never replaces: a re-import of the same call (same start and Call-ID, so
      * the same name) keeps the recording the index already describes; its data key was
-     * random, so a new one would differ from the index's SHA-256. */
+     * random, so a new one would differ from the index's SHA-256.  A call the index does
+     * not know found there what a killed import left (a truncated recording, or a
+     * finished one whose row was not committed): the new recording replaces it. */
     if (link(rf->tmp_path, rf->final_path) != 0) {
-        if (errno != EEXIST || hash_existing(rf) != 0) {
+        if (errno == EEXIST && replace_leftover) {
+            if (rename(rf->tmp_path, rf->final_path) != 0) {
+                snprintf(err, errsize, "%s: %s", rf->final_path, strerror(errno));
+                recording_file_abort(rf);
+                return -1;
+            }
+            log_msg(LOG_WARNING, "media: %s: replaced the recording a crash left there",
+                    rf->final_path);
+        } else if (errno != EEXIST || hash_existing(rf) != 0) {
             snprintf(err, errsize, "%s: %s", rf->final_path, strerror(errno));
             recording_file_abort(rf);
             return -1;

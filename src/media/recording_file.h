@@ -13,6 +13,7 @@
 #ifndef GREFFIER_MEDIA_RECORDING_FILE_H
 #define GREFFIER_MEDIA_RECORDING_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,9 +32,10 @@ struct recording_file *recording_file_create(const char *data_dir, pkt_time_t st
 /* The byte_sink write function: plaintext (Ogg Opus) in, sealed chunks to disk. */
 int recording_file_write(void *rf, const uint8_t *data, size_t len);
 /* 0 when the file is durable in its place; sha256 (65 bytes) and bytes filled (of the
- * sealed file). */
-int recording_file_commit(struct recording_file *rf, char *sha256, uint64_t *bytes, char *err,
-                          size_t errsize);
+ * sealed file).  A file already at the final name is kept (and described) unless
+ * replace_leftover: the call has no index row, so that file is what a crash left. */
+int recording_file_commit(struct recording_file *rf, bool replace_leftover, char *sha256,
+                          uint64_t *bytes, char *err, size_t errsize);
 /* The errno of the write or sync that failed, 0 when none did (ENOSPC: the disk is full,
  * which the capture daemon acts on at once). */
 int recording_file_errno(const struct recording_file *rf);

@@ -76,7 +76,8 @@ static void sync_dir(const char *path)
     }
 }
 
-int wav_export_from_ogg(const struct byte_source *src, const char *path, char *err, size_t errsize)
+int wav_export_from_ogg(const struct byte_source *src, bool truncated, const char *path, char *err,
+                        size_t errsize)
 {
     struct wav_job x = {.fd = -1};
     char tmp[4096], derr[256];
@@ -94,7 +95,9 @@ int wav_export_from_ogg(const struct byte_source *src, const char *path, char *e
         goto error;
     }
     have_tmp = true;
-    if (ogg_opus_decode(src, &x.rate, emit, &x, derr, sizeof(derr)) != 0) {
+    /* Cut short, the decode fails at the cut; what it emitted before is the valid start
+     * of the recording (ogg_opus.h).  An error of the WAV side (x.why) still fails. */
+    if (ogg_opus_decode(src, &x.rate, emit, &x, derr, sizeof(derr)) != 0 && (!truncated || x.why)) {
         why = x.why ? x.why : derr;
         goto error;
     }

@@ -90,14 +90,16 @@ static struct purge_item *list_add(struct purge_list *l)
 }
 
 /* Calls whose purge was begun (tombstone committed) are left to
- * retention_finish_interrupted(), never selected twice. */
+ * retention_finish_interrupted(), never selected twice.  A live row is a call still in
+ * progress (its recording being written): never expired; once closed (finished, or
+ * recovered after a crash) it is a call as any other. */
 static const char select_sql[] =
     "SELECT c.id, c.start_us, c.end_us, c.retention_days, c.rule,"
     " (SELECT group_concat(tag, ' ') FROM call_tags t WHERE t.call_ref = c.id),"
     " h.call_ref IS NOT NULL, r.path, r.bytes"
     " FROM calls c LEFT JOIN recordings r ON r.call_ref = c.id"
     " LEFT JOIN legal_holds h ON h.call_ref = c.id"
-    " WHERE c.id NOT IN (SELECT id FROM purged_calls)";
+    " WHERE c.live = 0 AND c.id NOT IN (SELECT id FROM purged_calls)";
 
 enum { COL_ID, COL_START, COL_END, COL_DAYS, COL_RULE, COL_TAGS, COL_HELD, COL_PATH, COL_BYTES };
 

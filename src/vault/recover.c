@@ -4,9 +4,11 @@
  * The writer seals each chunk as soon as it is full and fdatasyncs at least every
  * [vault] seal_interval seconds, so a .part file holds a valid header and chunks up to
  * the crash; only its last chunk (the one flagged last) is missing.  Renaming it to its
- * final name keeps it readable up to its last complete chunk; it has no index row (the
- * row is written once the file is durable), and `greffier verify --all` lists it as an
- * orphan.
+ * final name keeps it readable up to its last complete chunk.  Its call's live row (the
+ * pipeline publishes one per recording started) was closed just before, with the file
+ * as a truncated recording, by index_recover_live(); a file without a row (started
+ * less than a second or two before the crash, its row not yet committed) is listed by
+ * `greffier verify --all` as an orphan.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -68,7 +70,7 @@ static int walk(const char *dir, int depth)
             continue;
         }
         close(fd);
-        log_msg(LOG_WARNING, "vault: %s: recovered after a crash (truncated, not indexed)",
+        log_msg(LOG_WARNING, "vault: %s: recovered after a crash (truncated)",
                 final);
         found++;
     }

@@ -18,10 +18,13 @@
 #   5. SIGTERM: exit 0 within 10 s, every call indexed with its status, each answered one
 #      with a recording that `greffier verify --all` finds ok, one log line per call;
 #   6. kill -9 during 2 calls, restart on the same data: the index opens (integrity_check),
-#      the 2 interrupted recordings are closed as truncated and kept (verify --all lists
-#      them as orphans: a call in progress has no index row yet), the calls of step 4
-#      are still there; then the public key made unreadable: the next call's recording
-#      fails, raising recording_failed and key_unreadable:public.
+#      the 2 interrupted recordings are closed as truncated and their calls, which had a
+#      live row since their recording started, are indexed (answered, end_reason crash,
+#      recording truncated with its size and SHA-256, no duration: docs/CALLS.md);
+#      verify --all says 4 ok and 2 truncated, no orphan; `greffier audio` decodes each
+#      to a non-empty WAV and GET /api/calls/{id}/audio serves its Ogg stream; the calls
+#      of step 4 are still there; then the public key made unreadable: the next call's
+#      recording fails, raising recording_failed and key_unreadable:public.
 # Needs root (network namespaces), sipp and python3 (make deps).  Not root or no `ip
 # netns`: prints "SKIP: reason" and exits 0.  Traffic stays inside the namespaces.
 # Environment: GREFFIER_BIN (default build/greffier), TEST_OUT (where logs are kept).
@@ -262,17 +265,78 @@ import sqlite3, sys
 r = sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0]
 sys.exit(0 if r == "ok" else 1)
 EOF
+printf 'crash-test-password\n' >"$WORK/pw"
+timeout 30 "$BIN" -d "$DATA" user add superv --role supervisor --password-file "$WORK/pw" \
+    >"$WORK/user.out" 2>&1 || fail "user add: $(cat "$WORK/user.out")"
 start_serve "$WORK/serve3.log"
 grep -q '2 recording(s) interrupted by a crash closed as truncated' "$WORK/serve3.log" ||
     fail "restart: the 2 recordings are not recovered: $(head -n 20 "$WORK/serve3.log")"
+grep -q '2 call(s) cut by a crash indexed with their recording' "$WORK/serve3.log" ||
+    fail "restart: the 2 calls in progress are not indexed: $(grep -E 'crash|vault' "$WORK/serve3.log")"
 [ "$(find "$DATA/recordings" -name '*.part' | wc -l)" = 0 ] || fail "a .part file is left"
+python3 - "$DATA/index.sqlite" <<'EOF' || fail "index damaged after the recovery"
+import sqlite3, sys
+r = sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0]
+sys.exit(0 if r == "ok" else 1)
+EOF
 timeout 30 "$BIN" -d "$DATA" calls --json >"$WORK/calls2.json" 2>&1 || fail "calls after restart"
-[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$WORK/calls2.json")" = 5 ] ||
-    fail "the 5 calls of step 4 are not all there after kill -9"
+python3 - "$WORK/calls2.json" "$DATA" >"$WORK/killed.ids" <<'EOF' || fail "the calls after kill -9 are not indexed right ($WORK/calls2.json)"
+import hashlib, json, os, sys
+calls = json.load(open(sys.argv[1]))
+errors = []
+if len(calls) != 7:
+    errors.append("%d calls, want the 5 of step 4 and the 2 killed" % len(calls))
+killed = sorted((c for c in calls if c["caller"] in ("3001", "3002")), key=lambda c: c["caller"])
+if [c["caller"] for c in killed] != ["3001", "3002"]:
+    errors.append("the killed calls: %s" % [c["caller"] for c in killed])
+for c in killed:
+    r = c["recording"] or {}
+    got = (c["status"], c["end_reason"], c["live"], c["media_state"], r.get("state"),
+           r.get("duration_s"))
+    if got != ("answered", "crash", False, "recorded", "truncated", None):
+        errors.append("call %s: %s" % (c["caller"], got))
+        continue
+    blob = open(os.path.join(sys.argv[2], r["path"]), "rb").read()
+    if r["bytes"] != len(blob) or r["sha256"] != hashlib.sha256(blob).hexdigest():
+        errors.append("call %s: bytes/sha256 %s %s, file %d" % (c["caller"], r["bytes"], r["sha256"], len(blob)))
+    if not r.get("start"):
+        errors.append("call %s: no recording start" % c["caller"])
+for e in errors:
+    print("calls:", e, file=sys.stderr)
+print(" ".join(str(c["id"]) for c in killed))
+sys.exit(1 if errors else 0)
+EOF
+KILLED=$(cat "$WORK/killed.ids")
 timeout 60 "$BIN" -d "$DATA" verify --all >"$WORK/verify2.out" 2>&1
-[ "$(grep -c ' ok ' "$WORK/verify2.out")" = 4 ] && [ "$(grep -c '^- orphan ' "$WORK/verify2.out")" = 2 ] ||
-    fail "verify --all after the restart: $(cat "$WORK/verify2.out")"
-step "restart: index ok, 2 interrupted recordings closed as truncated and kept, 5 calls listed"
+[ "$(grep -c ' ok ' "$WORK/verify2.out")" = 4 ] && [ "$(grep -c '^[0-9]* truncated ' "$WORK/verify2.out")" = 2 ] &&
+    ! grep -q 'orphan' "$WORK/verify2.out" || fail "verify --all after the restart: $(cat "$WORK/verify2.out")"
+for id in $KILLED; do
+    grep -q "^$id truncated " "$WORK/verify2.out" || fail "verify: call $id not truncated: $(cat "$WORK/verify2.out")"
+    timeout 60 "$BIN" -d "$DATA" audio "$id" -o "$WORK/killed-$id.wav" >"$WORK/audio-$id.out" 2>&1 ||
+        fail "greffier audio $id (truncated): $(cat "$WORK/audio-$id.out")"
+    python3 - "$WORK/killed-$id.wav" <<'EOF' || fail "call $id: the WAV of the truncated recording is empty or invalid"
+import sys, wave
+w = wave.open(sys.argv[1])
+# 6 s of call when killed: at least one sealed chunk, so at least a second of audio.
+sys.exit(0 if w.getnframes() >= w.getframerate() else 1)
+EOF
+    ip netns exec "$NS_UAS" python3 - "$PORT" "$id" "$WORK/pw" <<'EOF' || fail "GET /api/calls/$id/audio (truncated)"
+import http.client, json, sys
+port, cid, pw = int(sys.argv[1]), sys.argv[2], open(sys.argv[3]).read().strip()
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+c.request("POST", "/api/login", body=json.dumps({"user": "superv", "password": pw}),
+          headers={"Content-Type": "application/json"})
+r = c.getresponse(); r.read()
+if r.status != 200:
+    sys.exit("login: %d" % r.status)
+cookie = r.getheader("Set-Cookie").split(";")[0]
+c.request("GET", "/api/calls/%s/audio" % cid, headers={"Cookie": cookie})
+r = c.getresponse(); body = r.read()
+if r.status != 200 or not body.startswith(b"OggS") or len(body) < 4096:
+    sys.exit("status %d, %d bytes, starts %r" % (r.status, len(body), body[:8]))
+EOF
+done
+step "restart: index ok, the 2 calls cut by kill -9 indexed (answered, crash, truncated), verify 4 ok + 2 truncated, audio plays (CLI and HTTP)"
 
 # The public key becomes unreadable (the daemon has no capability, root or not): the next
 # recording fails, which raises recording_failed and key_unreadable:public.

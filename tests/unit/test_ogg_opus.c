@@ -1024,7 +1024,7 @@ static void test_wav_export(void)
         snprintf(path, sizeof(path), "%s/call-%u.wav", tmpdir, rates[k]);
         struct src s = {m.p, m.len, 0, 0};
         struct byte_source bs = {src_read, &s};
-        CHECK_INT(wav_export_from_ogg(&bs, path, err, sizeof(err)), 0);
+        CHECK_INT(wav_export_from_ogg(&bs, false, path, err, sizeof(err)), 0);
         SF_INFO info = {0};
         SNDFILE *snd = sf_open(path, SFM_READ, &info);
         CHECK(snd != NULL);
@@ -1047,7 +1047,7 @@ static void test_wav_export(void)
         int before = count_dir(tmpdir);
         m.p[m.len - 20] ^= 1;
         s = (struct src){m.p, m.len, 0, 0};
-        CHECK_INT(wav_export_from_ogg(&bs, path, err, sizeof(err)), -1);
+        CHECK_INT(wav_export_from_ogg(&bs, false, path, err, sizeof(err)), -1);
         CHECK(strstr(err, "corrupt") != NULL);
         CHECK_INT(count_dir(tmpdir), before);
         snd = sf_open(path, SFM_READ, &info);
@@ -1055,15 +1055,31 @@ static void test_wav_export(void)
         if (snd)
             sf_close(snd);
         unlink(path);
-        CHECK_INT(wav_export_from_ogg(&bs, path, err, sizeof(err)), -1);
+        CHECK_INT(wav_export_from_ogg(&bs, false, path, err, sizeof(err)), -1);
         CHECK(access(path, F_OK) != 0);
         CHECK_INT(count_dir(tmpdir), before - 1);
+
+        /* Cut by a crash (the vault authenticated what is left), in its last page: an
+         * error unless the caller knows it truncated, then the WAV holds the start, up
+         * to the last whole page before the cut. */
+        m.p[m.len - 20] ^= 1;
+        s = (struct src){m.p, m.len - 200, 0, 0};
+        CHECK_INT(wav_export_from_ogg(&bs, false, path, err, sizeof(err)), -1);
+        CHECK(access(path, F_OK) != 0);
+        s = (struct src){m.p, m.len - 200, 0, 0};
+        CHECK_INT(wav_export_from_ogg(&bs, true, path, err, sizeof(err)), 0);
+        snd = sf_open(path, SFM_READ, &info);
+        CHECK(snd != NULL && info.frames > (sf_count_t)total / 2 &&
+              info.frames < (sf_count_t)total);
+        if (snd)
+            sf_close(snd);
+        unlink(path);
         free(m.p);
     }
     struct src s = {NULL, 0, 0, 0};
     struct byte_source bs = {src_read, &s};
     char err[256];
-    CHECK_INT(wav_export_from_ogg(&bs, "/nonexistent-dir/x.wav", err, sizeof(err)), -1);
+    CHECK_INT(wav_export_from_ogg(&bs, false, "/nonexistent-dir/x.wav", err, sizeof(err)), -1);
     CHECK(strstr(err, "No such file") != NULL);
 }
 

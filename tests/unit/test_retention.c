@@ -142,10 +142,25 @@ static void test_daily(const char *dir)
                           " AND detail LIKE '%\"ids\":[1]%' ESCAPE '\\'"),
               1);
     add_call(ix, 4, "2023-01-03T10:00:00Z");
+    /* A live row (a call in progress of a running capture) is never expired; once closed
+     * (after a crash: index_recover_live) it is a call as any other. */
+    add_call(ix, 6, "2023-01-03T11:00:00Z");
+    CHECK_INT(sqlite3_exec(index_sqlite(ix), "UPDATE calls SET live = 1 WHERE id = 6", NULL,
+                           NULL, NULL),
+              SQLITE_OK);
     retention_daily(ix, &cfg, at("2024-06-01T18:00:00Z"), &day); /* same day: done already */
     CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls WHERE id = 4"), 1);
     retention_daily(ix, &cfg, at("2024-06-02T03:10:00Z"), &day);
     CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls WHERE id = 4"), 0);
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls WHERE id = 6"), 1);
+    CHECK_INT(sqlite3_exec(index_sqlite(ix),
+                           "UPDATE calls SET live = 0, end_reason = 'crash' WHERE id = 6", NULL,
+                           NULL, NULL),
+              SQLITE_OK);
+    long again = 0; /* a run of its own: the day's purge of `day` is done */
+    retention_daily(ix, &cfg, at("2024-06-02T03:20:00Z"), &again);
+    CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls WHERE id = 6"), 0);
+    CHECK_INT(sql_int(ix, "SELECT id FROM purged_calls WHERE id = 6"), 6);
     CHECK_INT(sql_int(ix, "SELECT count(*) FROM calls WHERE id = 3"), 1); /* still held */
 
     /* Approval required: nothing purged, an alarm with the count. */
