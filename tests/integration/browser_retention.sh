@@ -3,22 +3,8 @@
 # admin of a public body opens "Conservation", makes a purge proposal and records the
 # archives' visa; the calls are purged.  Screenshots go to $TEST_OUT/browser_retention/.
 set -u
-cd "$(dirname "$0")/../.." || exit 2
-BIN=${GREFFIER_BIN:-build/greffier}
-BUILD=${GREFFIER_BUILD:-build}
-OUT=${TEST_OUT:-/tmp}/browser_retention
-rm -rf "$OUT"; mkdir -p "$OUT"
-T=$(mktemp -d); SERVER=
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-
-[ -x /usr/bin/chromium ] || fail "chromium missing (make deps installs it)"
-command -v npm >/dev/null || fail "npm missing (make deps installs it)"
-if [ ! -d tests/web/node_modules/playwright-core ]; then
-    (cd tests/web && npm install --no-audit --no-fund --silent) >"$OUT/npm.log" 2>&1 ||
-        fail "npm install of playwright-core failed (see $OUT/npm.log)"
-fi
+. "$(dirname "$0")/lib_browser.sh"
+browser_setup browser_retention
 
 START=$((1717243200 - 200 * 86400)) # 200 days before the frozen now
 "$BUILD/bench/gen_calls" --calls 6 --duration 4 --start $START -o "$T/calls.pcap" >/dev/null ||

@@ -4,21 +4,8 @@
 # runs an explanation and reads the deciding rule; a supervisor has no rules link.
 # Screenshots go to $TEST_OUT/browser_rules/.
 set -u
-cd "$(dirname "$0")/../.." || exit 2
-BIN=${GREFFIER_BIN:-build/greffier}
-OUT=${TEST_OUT:-/tmp}/browser_rules
-rm -rf "$OUT"; mkdir -p "$OUT"
-T=$(mktemp -d); SERVER=
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-
-[ -x /usr/bin/chromium ] || fail "chromium missing (make deps installs it)"
-command -v npm >/dev/null || fail "npm missing (make deps installs it)"
-if [ ! -d tests/web/node_modules/playwright-core ]; then
-    (cd tests/web && npm install --no-audit --no-fund --silent) >"$OUT/npm.log" 2>&1 ||
-        fail "npm install of playwright-core failed (see $OUT/npm.log)"
-fi
+. "$(dirname "$0")/lib_browser.sh"
+browser_setup browser_rules
 
 cat >"$T/greffier.conf" <<'CONF'
 [numbers]
