@@ -1,7 +1,7 @@
 """What the HTTP API tests share: the check counter, a free loopback port, a client that
 keeps the session cookie and sends the CSRF token, and `greffier` itself.  Python
 standard library only; imported by the *_api.py, web_*.py and ondemand*.py tests."""
-import http.client, json, os, socket, ssl, subprocess
+import http.client, json, os, socket, ssl, subprocess, time
 
 BIN = os.environ.get("GREFFIER_BIN", "build/greffier")
 BUILD = os.environ.get("GREFFIER_BUILD", os.path.dirname(BIN))
@@ -84,3 +84,36 @@ class Client:
             self.cookie = self.set_cookie.split(";")[0].split("=", 1)[1]
             self.csrf = json.loads(b)["csrf"]
         return st
+
+
+def start_serve(data, port, conf=None, tls_ca=None, now=None, stderr=subprocess.PIPE):
+    """`greffier serve --no-capture` on 127.0.0.1:port, once it answers /healthz (a
+    failed check otherwise).  now: GREFFIER_TEST_NOW for the server, if given."""
+    env = dict(os.environ, GREFFIER_TEST_NOW=now) if now else None
+    args = [BIN] + (["-c", conf] if conf else []) + ["-d", data, "serve", "--no-capture",
+                                                    "--listen", "127.0.0.1:%d" % port]
+    srv = subprocess.Popen(args, env=env, stderr=stderr)
+    probe = Client(port, tls_ca)
+    for _ in range(100):
+        try:
+            if probe.req("GET", "/healthz")[0] == 200:
+                return srv
+        except (OSError, ssl.SSLError):
+            time.sleep(0.1)
+    check(False, "server did not answer /healthz")
+    return srv
+
+
+def stop_serve(srv):
+    """SIGTERM; the server must exit 0 without a sanitizer report.  Its stderr text."""
+    srv.terminate()
+    try:
+        _, err = srv.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        srv.kill()
+        _, err = srv.communicate()
+    err = err or b""
+    check(srv.returncode == 0, "server exit status %s" % srv.returncode)
+    if b"ERROR: AddressSanitizer" in err or b"runtime error" in err:
+        check(False, "sanitizer report:\n" + err.decode(errors="replace")[-3000:])
+    return err

@@ -4,8 +4,9 @@ verify-bundle` accepts, with the download named after the sanitised case referen
 calls are held ("hold": "false" holds none); a supervisor and an admin get 403, no case
 400, malformed ids 400, an unknown id 404, no CSRF token 403; every export and refusal is
 audited and the chain verifies.  Started by export.sh; Python standard library only."""
-import json, os, sqlite3, subprocess, sys, tempfile, time, zipfile
+import json, os, sqlite3, subprocess, sys, tempfile, zipfile
 from apiclient import BIN, BUILD, Client, check, checks, failures, free_port, run
+from apiclient import start_serve, stop_serve
 
 
 def main():
@@ -29,17 +30,9 @@ def main():
                   pwfile).returncode == 0, "user add " + role)
 
     port = free_port()
-    env = dict(os.environ, GREFFIER_TEST_NOW="2024-05-01T12:00:00Z")
-    srv = subprocess.Popen([BIN, "-d", data, "serve", "--no-capture", "--listen",
-                            "127.0.0.1:%d" % port], env=env, stderr=subprocess.PIPE)
+    srv = start_serve(data, port, now="2024-05-01T12:00:00Z")
     try:
         anon = Client(port)
-        for _ in range(100):
-            try:
-                if anon.req("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
         aud, sup, adm = Client(port), Client(port), Client(port)
         check(aud.login("auditor1", pw) == 200, "auditor login")
         check(sup.login("supervisor1", pw) == 200, "supervisor login")
@@ -86,15 +79,7 @@ def main():
                                                      "hold": "false"})
         check(st == 200, "export with hold false")
     finally:
-        srv.terminate()
-        try:
-            _, err = srv.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            srv.kill()
-            _, err = srv.communicate()
-        check(srv.returncode == 0, "server exit status %s" % srv.returncode)
-        if b"ERROR: AddressSanitizer" in err or b"runtime error" in err:
-            check(False, "sanitizer report:\n" + err.decode(errors="replace")[-3000:])
+        stop_serve(srv)
 
     db = sqlite3.connect(os.path.join(data, "index.sqlite"))
     held = sorted(r[0] for r in db.execute("SELECT call_ref FROM legal_holds"))

@@ -26,6 +26,7 @@ count from the agent's side and not from the outside party's.
 Python standard library only."""
 import json, os, sqlite3, struct, subprocess, sys, tempfile, time
 from apiclient import BIN, BUILD, Client, check, checks, failures, free_port, run
+from apiclient import start_serve, stop_serve
 
 GEN = os.path.join(BUILD, "bench", "gen_calls")
 
@@ -158,16 +159,9 @@ def main():
         run("-d", data, "user", "add", role + "1", "--role", role, "--password-file", pw,
             check=True)
     port = free_port()
-    srv = subprocess.Popen([BIN, "-c", conf, "-d", data, "serve", "--no-capture", "--listen",
-                            "127.0.0.1:%d" % port], stderr=subprocess.PIPE)
+    srv = start_serve(data, port, conf)
     try:
         sup, aud, adm = Client(port), Client(port), Client(port)
-        for _ in range(100):
-            try:
-                if sup.req("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
         check(sup.login("supervisor1", "supervisor password 42") == 200, "supervisor login")
         check(aud.login("auditor1", "auditor password 42") == 200, "auditor login")
         check(adm.login("admin1", "admin password 42") == 200, "admin login")
@@ -204,8 +198,7 @@ def main():
               "malicious" in listed.get(ids[0], {}).get("tags", []),
               "GET /api/calls shows decisions and tags")
     finally:
-        srv.terminate()
-        srv.wait(timeout=10)
+        stop_serve(srv)
     check(os.path.exists(os.path.join(data, c[5]["recording"]["path"])), "call 5's file stays")
     check(not os.path.exists(pending6), "call 6's file is destroyed")
     alarm = db.execute("SELECT active FROM alarms WHERE name = ?",

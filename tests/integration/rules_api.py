@@ -6,9 +6,10 @@ file's rules in order with their lines, conditions and decisions; the role matri
 (admin only); /api/rules/explain must agree with `greffier -c CONF rules explain` on a
 table of calls (its output parsed); hostile parameters give 400 naming the parameter; the
 view is audited (rules.view), an explanation is not.  Python standard library only."""
-import json, os, shutil, subprocess, sys, tempfile, time, urllib.parse
+import json, os, shutil, subprocess, sys, tempfile, urllib.parse
 
 from apiclient import BIN, Client, check, checks, failures, free_port
+from apiclient import start_serve, stop_serve
 
 NOW = "2024-06-05T10:00:00Z"  # a Wednesday, 12:00 in Paris
 PASSWORD = "a long password 42"
@@ -238,17 +239,9 @@ def main():
         run("-d", data, "user", "add", role + "1", "--role", role, input=(PASSWORD + "\n").encode(),
             check=True)
     port = free_port()
-    env = dict(os.environ, GREFFIER_TEST_NOW=NOW)
-    srv = subprocess.Popen([BIN, "-c", conf, "-d", data, "serve", "--no-capture", "--listen",
-                            "127.0.0.1:%d" % port], env=env, stderr=subprocess.DEVNULL)
+    srv = start_serve(data, port, conf, now=NOW, stderr=subprocess.DEVNULL)
     try:
         anon = Client(port)
-        for _ in range(100):
-            try:
-                if anon.req("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
         cl = {"anon": anon}
         for role in ("admin", "supervisor", "auditor"):
             cl[role] = Client(port)
@@ -327,8 +320,7 @@ def main():
         check(explains == 0, "explanations are not audited (%d rows)" % explains)
         check(srv.poll() is None, "the server is still running")
     finally:
-        srv.terminate()
-        srv.wait(timeout=10)
+        stop_serve(srv)
     if not failures:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:

@@ -4,9 +4,10 @@ running `greffier serve --no-capture`, then logins (ok, wrong, lockout), the rol
 endpoint matrix, CSRF, hostile search parameters, audio bytes and ranges against
 `greffier audio`, security headers on every response, the audit chain afterwards, and
 no file left behind by replays.  Python standard library only."""
-import json, os, subprocess, sys, tempfile, time
+import json, os, subprocess, sys, tempfile
 import apiclient
 from apiclient import BIN, BUILD, check, checks, failures, free_port, run
+from apiclient import start_serve, stop_serve
 
 responses = []  # (what, headers) of every response, for the header check
 
@@ -55,20 +56,9 @@ def main():
     check(r.returncode == 2, "an invalid user name is a usage error")
 
     port = free_port()
-    env = dict(os.environ, GREFFIER_TEST_NOW="2024-05-01T12:00:00Z")
-    srv = subprocess.Popen([BIN, "-d", data, "serve", "--no-capture", "--listen",
-                            "127.0.0.1:%d" % port], env=env, stderr=subprocess.PIPE)
+    srv = start_serve(data, port, now="2024-05-01T12:00:00Z")
     try:
         anon = Client(port)
-        for _ in range(100):
-            try:
-                if anon.req("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            check(False, "server did not answer /healthz")
-            return
         st, _, b = anon.req("GET", "/healthz")
         check(st == 200 and json.loads(b) == {"status": "ok"}, "healthz")
 
@@ -253,15 +243,7 @@ def main():
                                              "no-store on %s" % what):
                 break
     finally:
-        srv.terminate()
-        try:
-            _, err = srv.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            srv.kill()
-            _, err = srv.communicate()
-        check(srv.returncode == 0, "server exit status %s" % srv.returncode)
-        if b"ERROR: AddressSanitizer" in err or b"runtime error" in err:
-            check(False, "sanitizer report:\n" + err.decode(errors="replace")[-3000:])
+        stop_serve(srv)
 
     r = run("-d", data, "audit", "verify")
     check(r.returncode == 0 and b"intact" in r.stdout, "audit verify: %s" % r.stdout)

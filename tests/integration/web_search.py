@@ -7,37 +7,12 @@ matrix, CSRF, validation, authorship, audit rows), GET /api/alarms, hostile q va
 plaintext audio ("OggS") written to disk during replay; then TLS: HTTPS with a
 self-signed certificate, the Secure cookie, and plain HTTP refused on a non-loopback
 address unless allowed.  Python standard library only."""
-import http.client, json, os, shutil, ssl, subprocess, sys, tempfile, time
+import http.client, json, os, shutil, subprocess, sys, tempfile
 import urllib.parse
 from apiclient import BIN, BUILD, Client, check, checks, failures, free_port, run
+from apiclient import start_serve, stop_serve
 
-
-def start_server(data, port, conf=None, tls_ca=None):
-    env = dict(os.environ, GREFFIER_TEST_NOW="2024-05-01T12:00:00Z")
-    args = [BIN] + (["-c", conf] if conf else []) + ["-d", data, "serve", "--no-capture",
-                                                    "--listen", "127.0.0.1:%d" % port]
-    srv = subprocess.Popen(args, env=env, stderr=subprocess.PIPE)
-    probe = Client(port, tls_ca)
-    for _ in range(100):
-        try:
-            if probe.req("GET", "/healthz")[0] == 200:
-                return srv
-        except (OSError, ssl.SSLError):
-            time.sleep(0.1)
-    check(False, "server did not answer /healthz")
-    return srv
-
-
-def stop_server(srv):
-    srv.terminate()
-    try:
-        _, err = srv.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        srv.kill()
-        _, err = srv.communicate()
-    check(srv.returncode == 0, "server exit status %s" % srv.returncode)
-    if b"ERROR: AddressSanitizer" in err or b"runtime error" in err:
-        check(False, "sanitizer report:\n" + err.decode(errors="replace")[-3000:])
+NOW = "2024-05-01T12:00:00Z"
 
 
 def files_with_oggs(*dirs, start_only=False):
@@ -62,7 +37,7 @@ def files_with_oggs(*dirs, start_only=False):
 
 def api_tests(tmp, data, calls, passwords):
     port = free_port()
-    srv = start_server(data, port)
+    srv = start_serve(data, port, now=NOW)
     try:
         sup, sup2, aud, adm, anon = (Client(port) for _ in range(5))
         check(sup.login("supervisor1", passwords["supervisor"]) == 200, "supervisor login")
@@ -272,7 +247,7 @@ def api_tests(tmp, data, calls, passwords):
         searches = [json.loads(r["detail"]) for r in rows if r["action"] == "search"]
         check(any(d.get("q") == "litige" for d in searches), "search audit has q")
     finally:
-        stop_server(srv)
+        stop_serve(srv)
     r = run("-d", data, "audit", "verify")
     check(r.returncode == 0, "audit verify: %s" % r.stdout)
     # The CLI gained the same filters.
@@ -297,7 +272,7 @@ def tls_tests(tmp, data, passwords):
     with open(conf, "w") as f:
         f.write("[http]\ntls_cert = %s\ntls_key = %s\n" % (cert, key))
     port = free_port()
-    srv = start_server(data, port, conf, tls_ca=cert)
+    srv = start_serve(data, port, conf, tls_ca=cert, now=NOW)
     try:
         c = Client(port, tls_ca=cert)
         st, _, b = c.req("GET", "/healthz")
@@ -315,7 +290,7 @@ def tls_tests(tmp, data, passwords):
             plain = None
         check(plain != 200, "plain HTTP to the TLS port does not work")
     finally:
-        stop_server(srv)
+        stop_serve(srv)
 
     # Non-loopback: plain refused, allowed by the explicit key, TLS accepted.
     def serve_briefly(conf_text, addr):
